@@ -1,0 +1,1 @@
+export { type CreateTestTorrentOptions, createTestTorrent, type TestTorrent } from "./torrent-file.js";
