@@ -3,4 +3,18 @@ export {
   type BridgeConformanceFixture,
   runBridgeConformance,
 } from "./bridge-conformance.js";
+export {
+  type QbittorrentDaemon,
+  type QbittorrentDaemonOptions,
+  startQbittorrentDaemon,
+} from "./qbittorrent-daemon.js";
+export {
+  createQbittorrentTestClient,
+  type QbittorrentTestClient,
+  type QbittorrentTestClientOptions,
+  type QbittorrentTestPeer,
+  type QbittorrentTestRequest,
+  type QbittorrentTestTorrent,
+} from "./qbittorrent-daemon-client.js";
+export { hashQbittorrentPassword } from "./qbittorrent-daemon-config.js";
 export { type CreateTestTorrentOptions, createTestTorrent, type TestTorrent } from "./torrent-file.js";
