@@ -18,3 +18,9 @@ export {
 } from "./qbittorrent-daemon-client.js";
 export { hashQbittorrentPassword } from "./qbittorrent-daemon-config.js";
 export { type CreateTestTorrentOptions, createTestTorrent, type TestTorrent } from "./torrent-file.js";
+export {
+  type AddedTransmissionTorrent,
+  startTransmissionDaemon,
+  type TransmissionDaemon,
+  type TransmissionDaemonOptions,
+} from "./transmission-daemon.js";

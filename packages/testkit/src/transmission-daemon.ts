@@ -1,0 +1,312 @@
+/**
+ * Starts a real transmission-daemon (Debian's 3.00 here) for tests: its own config dir under a
+ * temp dir, one loopback address (`bind-address-ipv4`) for peers, RPC and outgoing HTTP, free
+ * ports, settings.json written before the start, and a stop() that ends the process by its PID
+ * and waits for it to exit. Also a small RPC helper and a reader for the daemon's compiled
+ * blocklist, so tests can check what the daemon really holds.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeTransmissionSettings } from "./transmission-daemon-settings.js";
+
+export interface TransmissionDaemonOptions {
+  /** Loopback address for peers, RPC and outgoing HTTP, e.g. "127.0.0.2". */
+  readonly bindAddress: string;
+  /** Default "peerpay". */
+  readonly username?: string;
+  /** Default: a random password. */
+  readonly password?: string;
+  /** Default: free ports on `bindAddress`. */
+  readonly peerPort?: number;
+  readonly rpcPort?: number;
+  /** kB/s (1000 B), default 0 (unlimited). Keep tests lean: set one. */
+  readonly uploadLimitKB?: number;
+  readonly downloadLimitKB?: number;
+  /** Default "127.*.*.*". */
+  readonly rpcWhitelist?: string;
+  /** The user's own blocklist setting at start, default none / disabled. */
+  readonly blocklistUrl?: string;
+  readonly blocklistEnabled?: boolean;
+  /** Default true. */
+  readonly utpEnabled?: boolean;
+  /** Extra raw settings.json keys (they win). */
+  readonly extraSettings?: Readonly<Record<string, unknown>>;
+  /** Parent of the config dir; default a new dir under the OS temp dir (removed on stop). */
+  readonly rootDir?: string;
+  /** How long to wait for the RPC to answer, default 30 s. */
+  readonly startTimeoutMs?: number;
+  /** Executable, default "transmission-daemon". */
+  readonly executable?: string;
+}
+
+export interface AddedTransmissionTorrent {
+  readonly id: number;
+  readonly hashString: string;
+}
+
+export interface TransmissionDaemon {
+  /** "http://<bindAddress>:<rpcPort>/transmission/rpc" */
+  readonly rpcUrl: string;
+  /** "http://<bindAddress>:<rpcPort>/" (what @ctrl/transmission calls baseUrl). */
+  readonly baseUrl: string;
+  readonly bindAddress: string;
+  readonly username: string;
+  readonly password: string;
+  readonly peerPort: number;
+  readonly rpcPort: number;
+  /** PID of the running process (changes after `restart()`; -1 while stopped). */
+  readonly pid: number;
+  readonly configDir: string;
+  readonly downloadDir: string;
+  readonly logPath: string;
+  /** Calls an RPC method; throws unless `result` is "success". */
+  rpc<T = Record<string, unknown>>(method: string, args?: Record<string, unknown>): Promise<T>;
+  /** Adds a .torrent (seeding it when `downloadDir` holds its content) and sets its labels. */
+  addTorrent(
+    torrentFile: Uint8Array,
+    options?: { downloadDir?: string; labels?: readonly string[]; paused?: boolean },
+  ): Promise<AddedTransmissionTorrent>;
+  /** The daemon's compiled blocklist (blocklists/blocklist.bin) as inclusive IPv4 ranges. */
+  readBlocklistRanges(): Promise<Array<{ start: string; end: string }>>;
+  /** Stops the process (keeps the config) and starts it again on the same ports. */
+  restart(): Promise<void>;
+  /** Stops the process without deleting anything; `start()` brings it back. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops by PID, waits for exit, removes the temp dir (unless `keepFiles`). Idempotent. */
+  stop(options?: { keepFiles?: boolean }): Promise<void>;
+}
+
+export async function startTransmissionDaemon(
+  options: TransmissionDaemonOptions,
+): Promise<TransmissionDaemon> {
+  const ownsRoot = options.rootDir === undefined;
+  const rootDir = options.rootDir ?? (await mkdtemp(join(tmpdir(), "peerpay-tr-")));
+  const configDir = join(rootDir, `tr-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
+  const downloadDir = join(configDir, "downloads");
+  await mkdir(downloadDir, { recursive: true });
+  const username = options.username ?? "peerpay";
+  const password = options.password ?? randomBytes(12).toString("base64url");
+  const peerPort = options.peerPort ?? (await freePort(options.bindAddress));
+  const rpcPort = options.rpcPort ?? (await freePort(options.bindAddress, peerPort));
+  await writeTransmissionSettings(configDir, {
+    bindAddress: options.bindAddress,
+    peerPort,
+    rpcPort,
+    username,
+    password,
+    downloadDir,
+    uploadLimitKB: options.uploadLimitKB ?? 0,
+    downloadLimitKB: options.downloadLimitKB ?? 0,
+    rpcWhitelist: options.rpcWhitelist ?? "127.*.*.*",
+    blocklistUrl: options.blocklistUrl ?? "",
+    blocklistEnabled: options.blocklistEnabled ?? false,
+    utpEnabled: options.utpEnabled ?? true,
+    extra: options.extraSettings,
+  });
+  const baseUrl = `http://${options.bindAddress}:${rpcPort}/`;
+  const rpcUrl = `${baseUrl}transmission/rpc`;
+  const logPath = join(configDir, "transmission-daemon.out");
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const client = createRpcClient(rpcUrl, username, password);
+  let child: ChildProcess | undefined;
+  let stopped = false;
+
+  const launch = async (): Promise<void> => {
+    const log = createWriteStream(logPath, { flags: "a" });
+    const process_ = spawn(options.executable ?? "transmission-daemon", ["-f", "-g", configDir], {
+      env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    process_.stdout?.pipe(log);
+    process_.stderr?.pipe(log);
+    child = process_;
+    const exited = new Promise<never>((_, reject) => {
+      process_.once("exit", (code, signal) =>
+        reject(new Error(`transmission-daemon exited during start (code ${code}, signal ${signal})`)),
+      );
+      process_.once("error", reject);
+    });
+    exited.catch(() => undefined);
+    try {
+      await Promise.race([waitForRpc(rpcUrl, timeoutMs), exited]);
+    } catch (error) {
+      await terminate(process_);
+      throw new Error(`${(error as Error).message}; see ${logPath}\n${await tail(logPath)}`);
+    }
+  };
+
+  const halt = async (): Promise<void> => {
+    const current = child;
+    child = undefined;
+    if (current) await terminate(current);
+  };
+
+  await launch();
+  return {
+    rpcUrl,
+    baseUrl,
+    bindAddress: options.bindAddress,
+    username,
+    password,
+    peerPort,
+    rpcPort,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    configDir,
+    downloadDir,
+    logPath,
+    rpc: client,
+    async addTorrent(torrentFile, addOptions = {}) {
+      const added = await client<{
+        "torrent-added"?: AddedTransmissionTorrent;
+        "torrent-duplicate"?: AddedTransmissionTorrent;
+      }>("torrent-add", {
+        metainfo: Buffer.from(torrentFile).toString("base64"),
+        "download-dir": addOptions.downloadDir ?? downloadDir,
+        paused: addOptions.paused ?? false,
+      });
+      const torrent = added["torrent-added"] ?? added["torrent-duplicate"];
+      if (!torrent) throw new Error("transmission-daemon: torrent-add answered without a torrent");
+      if (addOptions.labels?.length) {
+        await client("torrent-set", { ids: [torrent.id], labels: [...addOptions.labels] });
+      }
+      return { id: torrent.id, hashString: torrent.hashString };
+    },
+    async readBlocklistRanges() {
+      return readBlocklistBin(join(configDir, "blocklists", "blocklist.bin"));
+    },
+    async restart() {
+      await halt();
+      await launch();
+    },
+    kill: halt,
+    async start() {
+      if (!child) await launch();
+    },
+    async stop(stopOptions) {
+      if (stopped) return;
+      stopped = true;
+      await halt();
+      if (!stopOptions?.keepFiles) await rm(ownsRoot ? rootDir : configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A bare RPC client for test set-up: Basic auth, the 409 session-id handshake (twice at most). */
+function createRpcClient(rpcUrl: string, username: string, password: string) {
+  let sessionId = "";
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  return async <T = Record<string, unknown>>(
+    method: string,
+    args: Record<string, unknown> = {},
+  ): Promise<T> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await fetch(rpcUrl, {
+        method: "POST",
+        headers: {
+          authorization,
+          "x-transmission-session-id": sessionId,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ method, arguments: args }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status === 409) {
+        sessionId = response.headers.get("x-transmission-session-id") ?? "";
+        await response.arrayBuffer();
+        continue;
+      }
+      if (!response.ok) throw new Error(`transmission-daemon RPC ${method}: HTTP ${response.status}`);
+      const body = (await response.json()) as { result?: string; arguments?: T };
+      if (body.result !== "success") throw new Error(`transmission-daemon RPC ${method}: ${body.result}`);
+      return (body.arguments ?? {}) as T;
+    }
+    throw new Error(`transmission-daemon RPC ${method}: session id rejected repeatedly`);
+  };
+}
+
+/** 3.00 stores the list as packed {uint32 begin, uint32 end} pairs in host (little-endian) order. */
+async function readBlocklistBin(path: string): Promise<Array<{ start: string; end: string }>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return [];
+  }
+  const ranges: Array<{ start: string; end: string }> = [];
+  for (let offset = 0; offset + 8 <= bytes.length; offset += 8) {
+    ranges.push({ start: ipv4(bytes.readUInt32LE(offset)), end: ipv4(bytes.readUInt32LE(offset + 4)) });
+  }
+  return ranges;
+}
+
+function ipv4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
+/** SIGTERM by PID, wait up to 15 s for exit, then SIGKILL. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  process.kill(child.pid, "SIGTERM");
+  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref());
+  const done = await Promise.race([exited.then(() => true), timer]);
+  if (!done && child.exitCode === null && child.signalCode === null) {
+    process.kill(child.pid, "SIGKILL");
+    await exited;
+  }
+}
+
+/** Any HTTP answer (401, 409, 200) from the RPC endpoint means the daemon is up. */
+async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(rpcUrl, {
+        method: "POST",
+        body: '{"method":"session-get"}',
+        signal: AbortSignal.timeout(2_000),
+      });
+      await response.arrayBuffer();
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `transmission RPC at ${rpcUrl} did not answer within ${timeoutMs} ms: ${String(lastError)}`,
+  );
+}
+
+/** A port that was free on `address` a moment ago (the OS picks it). */
+async function freePort(address: string, avoid?: number): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, address, () => {
+        const bound = server.address();
+        server.close(() => resolve(typeof bound === "object" && bound ? bound.port : 0));
+      });
+    });
+    if (port !== 0 && port !== avoid) return port;
+  }
+  throw new Error(`no free port found on ${address}`);
+}
+
+async function tail(path: string): Promise<string> {
+  try {
+    return (await readFile(path, "utf8")).slice(-2_000);
+  } catch {
+    return "";
+  }
+}
