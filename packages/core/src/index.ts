@@ -1,4 +1,23 @@
 export {
+  type Buyer,
+  type BuyerOptions,
+  type CreditPurchase,
+  type CreditPurchaseResult,
+  createBuyer,
+  type ReceivedBytes,
+} from "./buyer-agent.js";
+export {
+  type BudgetFacts,
+  type BuyerPolicy,
+  checkBudgets,
+  checkDecodedInvoice,
+  checkOffer,
+  checkPrice,
+  feeLimitFor,
+  type QuoteExpectations,
+} from "./buyer-policy.js";
+export type { SellerTerms } from "./buyer-terms.js";
+export {
   AdapterError,
   BridgeError,
   type ErrorCode,
@@ -41,6 +60,57 @@ export {
   parsePrice,
   toByteCount,
 } from "./money.js";
+export {
+  createNegotiationClient,
+  type NegotiationClient,
+  type NegotiationClientOptions,
+} from "./negotiation-client.js";
+export { createNegotiationHandler } from "./negotiation-handler.js";
+export {
+  createRateLimiter,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimiterOptions,
+  rateLimitKey,
+} from "./negotiation-limits.js";
+export {
+  createNegotiationFetch,
+  type FetchFunction,
+  type NegotiationFetchOptions,
+} from "./negotiation-node-fetch.js";
+export {
+  defaultNegotiationLimits,
+  type NegotiationAccounts,
+  type NegotiationAccountView,
+  type NegotiationHandler,
+  type NegotiationHandlerOptions,
+  type NegotiationLimits,
+  type NegotiationPricing,
+  type NegotiationRequestContext,
+  type NegotiationTerms,
+} from "./negotiation-options.js";
+export {
+  type BalanceAnswer,
+  balanceSchema,
+  errorBodySchema,
+  type InvoiceOffer,
+  type InvoiceRequestBody,
+  type InvoiceStatus,
+  invoiceOfferSchema,
+  invoiceRequestSchema,
+  invoiceStatusSchema,
+  NEGOTIATION_PROTOCOL_VERSION,
+  type NegotiationErrorBody,
+  type NegotiationRail,
+  negotiationPaths,
+  type WellKnownDocument,
+  wellKnownSchema,
+} from "./negotiation-schemas.js";
+export {
+  type NegotiationServer,
+  type ServeNegotiationOptions,
+  serveNegotiation,
+} from "./negotiation-server.js";
 export type {
   CreateInvoiceRequest,
   DecodedInvoice,
