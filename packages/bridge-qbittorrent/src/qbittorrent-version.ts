@@ -1,0 +1,97 @@
+/**
+ * What a qBittorrent version can do, from `app/version` and `app/webapiVersion` (features, not
+ * names): `transfer/banPeers` and `torrents/addPeers` arrived with WebAPI 2.3.0 (qBittorrent 4.2.0);
+ * per-peer `uploaded` is libtorrent's exact payload counter on every version; a ban disconnects at
+ * once (libtorrent's ip_filter). 5.0 renamed pause/resume; 5.2 changed the login (handled in the
+ * session).
+ */
+import { BridgeError, type TorrentBridgeCapabilities } from "@peerpay/core";
+
+export interface QbittorrentVersion {
+  readonly version: string;
+  readonly apiVersion: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+export function parseQbittorrentVersion(version: string, apiVersion: string): QbittorrentVersion {
+  const match = /(\d+)\.(\d+)/.exec(version);
+  return {
+    version: version.trim(),
+    apiVersion: apiVersion.trim(),
+    major: Number(match?.[1] ?? 0),
+    minor: Number(match?.[2] ?? 0),
+  };
+}
+
+export function compareApiVersion(apiVersion: string, minimum: string): number {
+  const left = apiVersion.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  const right = minimum.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  for (let index = 0; index < Math.max(left.length, right.length); index++) {
+    const difference = (left[index] ?? 0) - (right[index] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
+}
+
+/** Throws UNSUPPORTED for a WebAPI without banPeers/addPeers (before qBittorrent 4.2). */
+export function capabilitiesFor(version: QbittorrentVersion): TorrentBridgeCapabilities {
+  if (compareApiVersion(version.apiVersion, "2.3.0") < 0) {
+    throw new BridgeError(
+      "qbittorrent",
+      "connect",
+      "UNSUPPORTED",
+      `qBittorrent ${version.version} (WebAPI ${version.apiVersion}) has no transfer/banPeers; 4.2 or later is needed`,
+    );
+  }
+  return {
+    peerByteAccuracy: "exact",
+    blockDisconnects: true,
+    unblock: true,
+    addPeers: true,
+    kick: false,
+  };
+}
+
+/** Before `connect()`: what any supported version offers. */
+export const defaultCapabilities: TorrentBridgeCapabilities = {
+  peerByteAccuracy: "exact",
+  blockDisconnects: true,
+  unblock: true,
+  addPeers: true,
+  kick: false,
+};
+
+/** Maps qBittorrent's torrent state names (4.x and 5.x) onto the contract's states. */
+export function mapTorrentState(
+  state: string,
+): "downloading" | "seeding" | "stopped" | "checking" | "queued" | "error" {
+  switch (state) {
+    case "uploading":
+    case "stalledUP":
+    case "forcedUP":
+      return "seeding";
+    case "downloading":
+    case "stalledDL":
+    case "forcedDL":
+    case "metaDL":
+    case "forcedMetaDL":
+      return "downloading";
+    case "pausedUP":
+    case "pausedDL":
+    case "stoppedUP":
+    case "stoppedDL":
+      return "stopped";
+    case "queuedUP":
+    case "queuedDL":
+      return "queued";
+    case "checkingUP":
+    case "checkingDL":
+    case "checkingResumeData":
+    case "allocating":
+    case "moving":
+      return "checking";
+    default:
+      return "error";
+  }
+}
