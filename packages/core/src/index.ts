@@ -30,6 +30,20 @@ export {
   toPeerpayError,
 } from "./errors.js";
 export {
+  type AllowDecision,
+  type AmountInput,
+  type BlockDecision,
+  createLedgerPolicy,
+  type LedgerDecision,
+  type LedgerDecisionCode,
+  type LedgerPolicy,
+  type LedgerPolicyConfiguration,
+  type PolicyAccount,
+  type ResolvedLedgerPolicy,
+  resolveLedgerPolicy,
+  type ThrottleDecision,
+} from "./ledger-policy.js";
+export {
   accountBalance,
   type HistoryFilter,
   type IssuedInvoiceRecord,
@@ -45,6 +59,11 @@ export {
   type SettlementResult,
   type UsageRecord,
 } from "./ledger-store.js";
+export {
+  createMemoryLedgerStore,
+  type MemoryLedgerStore,
+  type MemoryLedgerStoreOptions,
+} from "./memory-ledger-store.js";
 export {
   BYTES_PER_GIB,
   bytesForMsat,
@@ -127,6 +146,37 @@ export type {
   SettledInvoiceSubscriptionOptions,
 } from "./payment-adapter.js";
 export { formatEndpoint, normalizeAddress, tryNormalizeAddress } from "./peer-identity.js";
+export {
+  createPriceBook,
+  formatPriceTag,
+  type PriceBook,
+  type PriceBookConfiguration,
+  type PriceInput,
+  type PriceListing,
+  type PriceResolution,
+  type PriceSource,
+} from "./price-book.js";
+export {
+  type AccountView,
+  createSellerLedger,
+  type PollRecording,
+  type SellerLedger,
+  type SellerLedgerOptions,
+  type SettlementOutcome,
+  type SkippedSample,
+} from "./seller-ledger.js";
+export {
+  type SettlementWatcher,
+  type SettlementWatcherOptions,
+  type SettlementWatcherStats,
+  startSettlementWatcher,
+} from "./settlement-watcher.js";
+export { LEDGER_SCHEMA_VERSION } from "./sqlite-ledger-schema.js";
+export {
+  createSqliteLedgerStore,
+  type SqliteLedgerStore,
+  type SqliteLedgerStoreOptions,
+} from "./sqlite-ledger-store.js";
 export type {
   ClientInfo,
   PeerEndpoint,

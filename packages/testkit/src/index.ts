@@ -4,6 +4,11 @@ export {
   runBridgeConformance,
 } from "./bridge-conformance.js";
 export {
+  type LedgerStoreConformanceContext,
+  type LedgerStoreConformanceOptions,
+  runLedgerStoreConformance,
+} from "./ledger-store-conformance.js";
+export {
   type QbittorrentDaemon,
   type QbittorrentDaemonOptions,
   startQbittorrentDaemon,
