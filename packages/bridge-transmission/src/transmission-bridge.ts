@@ -1,0 +1,360 @@
+/**
+ * `createTransmissionBridge(options)`: the TorrentBridge for a running transmission-daemon.
+ * Peers and bytes come from one `torrent-get` per poll; blocks go through the daemon's one global
+ * blocklist, served by the bridge on loopback and merged with the user's own list, whose settings
+ * are restored on close. See README.md for the caveats of Transmission ≤ 4.0.
+ */
+import {
+  BridgeError,
+  type ClientInfo,
+  type PeerEndpoint,
+  type TorrentBridge,
+  type TorrentBridgeCapabilities,
+  type TorrentInfo,
+  type TorrentPeers,
+  tryNormalizeAddress,
+} from "@peerpay/core";
+import { startBlocklistServer } from "./transmission-blocklist-server.js";
+import { createBlocklistSync } from "./transmission-blocklist-sync.js";
+import {
+  readBridgeState,
+  type TransmissionBridgeState,
+  writeBridgeState,
+} from "./transmission-bridge-state.js";
+import { createKicker } from "./transmission-kick.js";
+import { createPeerAccounting } from "./transmission-peer-accounting.js";
+import { createTransmissionRpc } from "./transmission-rpc.js";
+import {
+  empty,
+  listFields,
+  listSchema,
+  pollFields,
+  pollSchema,
+  sessionSchema,
+  TorrentStatus,
+} from "./transmission-schemas.js";
+import {
+  parseTransmissionVersion,
+  type TransmissionFeatures,
+  transmissionFeatures,
+} from "./transmission-version.js";
+
+export interface TransmissionBridgeOptions {
+  /** The daemon's RPC base, e.g. "http://127.0.0.1:9091/" (the RPC path is /transmission/rpc). */
+  readonly baseUrl: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** JSON file for the bridge's own state (its blocks, the user's original blocklist settings). */
+  readonly stateFile: string;
+  /** Per RPC request, default 10 000 ms. */
+  readonly timeoutMs?: number;
+  /** 409 session-id renewals per call, default 2. */
+  readonly maxSessionRetries?: number;
+  /** Where the bridge serves the merged blocklist; the daemon must reach it. Default 127.0.0.1, any port. */
+  readonly blocklistServer?: { readonly host?: string; readonly port?: number; readonly publicHost?: string };
+  /** How often the bridge re-fetches the user's own blocklist for its own updates, default 1 h. */
+  readonly userBlocklistRefreshMs?: number;
+  /** Restore the user's blocklist-url / blocklist-enabled (and their list) on close, default true. */
+  readonly restoreOnClose?: boolean;
+  /** Opt-in restart of torrents that still have a blocked peer connected (only on daemons ≤ 4.0). */
+  readonly kick?: { readonly enabled?: boolean; readonly minIntervalMs?: number };
+  /** Called with messages worth a log line (never secrets). Default: process.emitWarning. */
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface BlockedConnection {
+  readonly infohash: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface TransmissionBridge extends TorrentBridge {
+  /** Features detected from the daemon's version (after `connect()`). */
+  readonly features: TransmissionFeatures;
+  /** Buyer side: asks the daemon to re-announce a torrent (the nudge after paying a seller). */
+  reannounce(infohash: string): Promise<void>;
+  /** Blocked peers that were still connected at the last poll (for an OS-level enforcer, or the kick). */
+  blockedPeersConnected(): BlockedConnection[];
+  /** Runs the kick now for torrents with a blocked peer connected (rate limits still apply). */
+  kickBlockedPeers(): Promise<string[]>;
+}
+
+const stateByStatus: Record<number, TorrentInfo["state"]> = {
+  [TorrentStatus.stopped]: "stopped",
+  [TorrentStatus.checkWait]: "checking",
+  [TorrentStatus.check]: "checking",
+  [TorrentStatus.downloadWait]: "queued",
+  [TorrentStatus.download]: "downloading",
+  [TorrentStatus.seedWait]: "queued",
+  [TorrentStatus.seed]: "seeding",
+};
+
+export function createTransmissionBridge(options: TransmissionBridgeOptions): TransmissionBridge {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const onWarning =
+    options.onWarning ?? ((message: string) => process.emitWarning(message, "PeerpayTransmissionBridge"));
+  const kickEnabled = options.kick?.enabled ?? false;
+  const rpc = createTransmissionRpc({
+    baseUrl: options.baseUrl,
+    username: options.username ?? "",
+    password: options.password ?? "",
+    timeoutMs,
+    maxSessionRetries: options.maxSessionRetries ?? 2,
+  });
+  const accounting = createPeerAccounting();
+  let state: TransmissionBridgeState | undefined;
+  let features: TransmissionFeatures = transmissionFeatures(undefined);
+  let info: ClientInfo | undefined;
+  let connecting: Promise<ClientInfo> | undefined;
+  let closed = false;
+  let fullPollDone = false;
+  let blockedConnected: BlockedConnection[] = [];
+  const hashById = new Map<number, string>();
+
+  const persist = async (change: (current: TransmissionBridgeState) => void): Promise<void> => {
+    if (!state) throw new BridgeError("transmission", "state", "INTERNAL", "state used before connect");
+    change(state);
+    await writeBridgeState(options.stateFile, state);
+  };
+
+  const kicker = createKicker({
+    rpc,
+    minIntervalMs: options.kick?.minIntervalMs ?? 15 * 60_000,
+    stopTimeoutMs: Math.max(timeoutMs, 10_000),
+    markStopped: (infohash, stopped) =>
+      persist((current) => {
+        current.stoppedForKick = current.stoppedForKick.filter((entry) => entry !== infohash);
+        if (stopped) current.stoppedForKick.push(infohash);
+      }),
+  });
+
+  const serverPromise = startBlocklistServer({
+    host: options.blocklistServer?.host ?? "127.0.0.1",
+    port: options.blocklistServer?.port ?? 0,
+    ...(options.blocklistServer?.publicHost ? { publicHost: options.blocklistServer.publicHost } : {}),
+    fetchTimeoutMs: timeoutMs,
+    refreshMs: options.userBlocklistRefreshMs ?? 3_600_000,
+    onWarning,
+  });
+  serverPromise.catch(() => undefined);
+  const sync = createBlocklistSync({ rpc, server: serverPromise, onWarning });
+
+  const connect = async (): Promise<ClientInfo> => {
+    if (closed) throw new BridgeError("transmission", "connect", "INVALID_INPUT", "the bridge is closed");
+    const session = await rpc.call("session-get", {}, sessionSchema);
+    const version = parseTransmissionVersion(session.version);
+    if (!version)
+      onWarning(
+        `unrecognised Transmission version "${session.version.slice(0, 40)}": assuming the oldest features`,
+      );
+    features = transmissionFeatures(version);
+    state ??= await readBridgeState(options.stateFile);
+    await sync.takeOver(state, session, (original) =>
+      persist((current) => {
+        current.original = original;
+      }),
+    );
+    if (state.stoppedForKick.length > 0) await kicker.resume([...state.stoppedForKick]);
+    info = { client: "transmission", version: session.version, apiVersion: String(session["rpc-version"]) };
+    return info;
+  };
+
+  const ensureConnected = async (): Promise<ClientInfo> => {
+    if (info) return info;
+    connecting ??= connect().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+
+  const validate = (operation: string, addresses: readonly string[]): string[] => {
+    if (!Array.isArray(addresses))
+      throw new BridgeError("transmission", operation, "INVALID_INPUT", "addresses must be an array");
+    return addresses.map((address) => {
+      const normalized = tryNormalizeAddress(address);
+      if (normalized === undefined) {
+        throw new BridgeError(
+          "transmission",
+          operation,
+          "INVALID_INPUT",
+          `"${String(address).slice(0, 64)}" is not an IP address`,
+          { details: { field: "addresses" } },
+        );
+      }
+      if (normalized.includes(":")) {
+        throw new BridgeError(
+          "transmission",
+          operation,
+          "UNSUPPORTED",
+          `${normalized}: Transmission blocklist rules are IPv4 only here`,
+        );
+      }
+      return normalized;
+    });
+  };
+
+  const kickBlockedPeers = async (): Promise<string[]> => {
+    if (!kickEnabled || features.blockDisconnects) return [];
+    const infohashes = [...new Set(blockedConnected.map((entry) => entry.infohash))];
+    return infohashes.length === 0 ? [] : kicker.kick(infohashes);
+  };
+
+  /** A fresh look at who is connected, so a block can be followed by a kick at once. */
+  const refreshBlockedConnected = async (): Promise<void> => {
+    const answer = await rpc.call("torrent-get", { fields: pollFields }, pollSchema);
+    blockedConnected = findBlocked(answer.torrents);
+  };
+
+  const findBlocked = (
+    torrents: ReadonlyArray<{ hashString: string; peers: ReadonlyArray<{ address: string; port: number }> }>,
+  ) => {
+    const owned = new Set(state?.blocked ?? []);
+    const found: BlockedConnection[] = [];
+    for (const torrent of torrents) {
+      for (const peer of torrent.peers) {
+        const address = tryNormalizeAddress(peer.address);
+        if (address && owned.has(address))
+          found.push({ infohash: torrent.hashString.toLowerCase(), address, port: peer.port });
+      }
+    }
+    return found;
+  };
+
+  const bridge: TransmissionBridge = {
+    specificationVersion: "v1",
+    name: "transmission",
+    get capabilities(): TorrentBridgeCapabilities {
+      return {
+        peerByteAccuracy: "estimated",
+        blockDisconnects: features.blockDisconnects,
+        unblock: true,
+        addPeers: false,
+        kick: kickEnabled && !features.blockDisconnects,
+      };
+    },
+    get features() {
+      return features;
+    },
+    connect: ensureConnected,
+    async listTorrents() {
+      await ensureConnected();
+      const answer = await rpc.call("torrent-get", { fields: listFields }, listSchema);
+      return answer.torrents.map((torrent) => ({
+        infohash: torrent.hashString.toLowerCase(),
+        name: torrent.name,
+        labels: torrent.labels ?? [],
+        sizeBytes: Math.max(0, Math.round(torrent.totalSize)),
+        uploadedBytes: Math.max(0, Math.round(torrent.uploadedEver)),
+        downloadedBytes: Math.max(0, Math.round(torrent.downloadedEver)),
+        progress: Math.min(1, Math.max(0, torrent.percentDone)),
+        state: torrent.error ? "error" : (stateByStatus[torrent.status] ?? "error"),
+      }));
+    },
+    async poll() {
+      await ensureConnected();
+      // The first poll reads every torrent (the baselines); later ones only the recently active.
+      const args = fullPollDone ? { ids: "recently-active", fields: pollFields } : { fields: pollFields };
+      const answer = await rpc.call("torrent-get", args, pollSchema);
+      const at = new Date();
+      fullPollDone = true;
+      for (const id of answer.removed ?? []) {
+        const infohash = hashById.get(id);
+        if (infohash) accounting.forget(infohash);
+        hashById.delete(id);
+      }
+      const torrents: TorrentPeers[] = [];
+      for (const torrent of answer.torrents) {
+        const infohash = torrent.hashString.toLowerCase();
+        hashById.set(torrent.id, infohash);
+        const peers = accounting.account({
+          infohash,
+          uploadedEver: Math.max(0, Math.round(torrent.uploadedEver)),
+          downloadedEver: Math.max(0, Math.round(torrent.downloadedEver)),
+          peers: torrent.peers,
+        });
+        if (peers) torrents.push(peers);
+      }
+      blockedConnected = findBlocked(answer.torrents);
+      if (blockedConnected.length > 0 && kickEnabled && !features.blockDisconnects) {
+        await kickBlockedPeers().catch((error: unknown) =>
+          onWarning(`kick failed: ${(error as Error).message}`),
+        );
+      }
+      return { at, torrents };
+    },
+    async block(addresses) {
+      const wanted = validate("block", addresses);
+      await ensureConnected();
+      const owned = new Set(state!.blocked);
+      const added = wanted.filter((address) => !owned.has(address));
+      if (added.length > 0) {
+        await persist((current) => {
+          current.blocked = [...new Set([...current.blocked, ...added])].sort();
+        });
+        await sync.apply(state!.blocked);
+      }
+      if (kickEnabled && !features.blockDisconnects) {
+        await refreshBlockedConnected();
+        await kickBlockedPeers();
+      }
+    },
+    async unblock(addresses) {
+      const wanted = new Set(validate("unblock", addresses));
+      await ensureConnected();
+      if (!state!.blocked.some((address) => wanted.has(address))) return;
+      await persist((current) => {
+        current.blocked = current.blocked.filter((address) => !wanted.has(address));
+      });
+      await sync.apply(state!.blocked);
+    },
+    async listBlocked() {
+      await ensureConnected();
+      return [...state!.blocked];
+    },
+    async addPeers(_infohash: string, _peers: readonly PeerEndpoint[]) {
+      throw new BridgeError(
+        "transmission",
+        "addPeers",
+        "UNSUPPORTED",
+        "Transmission's RPC has no way to add a peer; the buyer's side must reconnect (see reannounce())",
+      );
+    },
+    async reannounce(infohash) {
+      if (!/^[0-9a-fA-F]{40}$/.test(infohash)) {
+        throw new BridgeError(
+          "transmission",
+          "reannounce",
+          "INVALID_INPUT",
+          "infohash must be 40 hex characters",
+        );
+      }
+      await ensureConnected();
+      await rpc.call("torrent-reannounce", { ids: [infohash.toLowerCase()] }, empty);
+    },
+    blockedPeersConnected: () => [...blockedConnected],
+    kickBlockedPeers: async () => {
+      await ensureConnected();
+      return kickBlockedPeers();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await connecting?.catch(() => undefined);
+      try {
+        if (info && state && (options.restoreOnClose ?? true)) {
+          await sync.restore(state, () =>
+            persist((current) => {
+              current.original = null;
+            }),
+          );
+        }
+      } finally {
+        info = undefined;
+        accounting.reset();
+        await (await serverPromise.catch(() => undefined))?.close();
+      }
+    },
+    getInstance: () => rpc.client,
+  };
+  return bridge;
+}
