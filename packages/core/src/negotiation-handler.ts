@@ -97,7 +97,10 @@ export function createNegotiationHandler(options: NegotiationHandlerOptions): Ne
     };
     if (!paymentRequired) return json(200, body);
     // GET stays safe: the offer says what to POST for an invoice instead of minting one here.
-    const wanted = view.offerMsat !== undefined && view.offerMsat > view.amountToUnblockMsat ? view.offerMsat : view.amountToUnblockMsat;
+    const wanted =
+      view.offerMsat !== undefined && view.offerMsat > view.amountToUnblockMsat
+        ? view.offerMsat
+        : view.amountToUnblockMsat;
     const amount = clampMsat(wanted, limits.minInvoiceMsat, limits.maxInvoiceMsat);
     const info = await getNodeInfo();
     return json(402, {
