@@ -126,6 +126,10 @@ export {
   wellKnownSchema,
 } from "./negotiation-schemas.js";
 export {
+  negotiationFromSellerLedger,
+  type SellerLedgerNegotiation,
+} from "./negotiation-seller-ledger.js";
+export {
   type NegotiationServer,
   type ServeNegotiationOptions,
   serveNegotiation,
