@@ -9,6 +9,11 @@ export {
   runLedgerStoreConformance,
 } from "./ledger-store-conformance.js";
 export {
+  type PaymentAdapterConformanceContext,
+  type PaymentAdapterConformanceFixture,
+  runPaymentAdapterConformance,
+} from "./payment-adapter-conformance.js";
+export {
   type QbittorrentDaemon,
   type QbittorrentDaemonOptions,
   startQbittorrentDaemon,
