@@ -170,6 +170,11 @@ export {
   type SkippedSample,
 } from "./seller-ledger.js";
 export {
+  describeLedgerTerms,
+  type SellerNegotiationParts,
+  sellerNegotiationParts,
+} from "./seller-ledger-negotiation.js";
+export {
   type SettlementWatcher,
   type SettlementWatcherOptions,
   type SettlementWatcherStats,
