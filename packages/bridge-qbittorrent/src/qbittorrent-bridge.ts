@@ -75,6 +75,7 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
   if (!/^https?:\/\//.test(options.baseUrl)) {
     throw new BridgeError("qbittorrent", "create", "INVALID_CONFIG", "baseUrl must be an http(s) URL");
   }
+  let reconcilePending = false;
   const session = createQbittorrentSession({
     baseUrl: options.baseUrl,
     username: options.username,
@@ -83,6 +84,9 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
     loginRetryDelayMs: options.loginRetryDelayMs ?? 15 * 60_000,
     ipBanBackoffMs: options.ipBanBackoffMs ?? 3600_000,
     logger: options.logger,
+    onSessionRenewed: () => {
+      reconcilePending = true;
+    },
   });
   const accounting = new PeerAccounting();
   const banList = new QbittorrentBanList(
@@ -167,7 +171,15 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
     }
   };
 
-  const poll = async (): Promise<PollResult> => {
+  // Polls run one at a time: each applies a snapshot to the running per-IP totals, in order.
+  let pollQueue: Promise<unknown> = Promise.resolve();
+  const poll = (): Promise<PollResult> => {
+    const run = pollQueue.then(pollOnce, pollOnce);
+    pollQueue = run.catch(() => undefined);
+    return run;
+  };
+
+  const pollOnce = async (): Promise<PollResult> => {
     if (closed) throw new BridgeError("qbittorrent", "poll", "INVALID_INPUT", "the bridge is closed");
     await connect();
     const at = new Date();
@@ -177,6 +189,11 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
       accounting.markAllRestarted();
     }
     lastSessionUploaded = transfer.up_info_data;
+    if (reconcilePending) {
+      // A new WebUI session usually means a restarted daemon: check our bans are all still there.
+      reconcilePending = false;
+      await banList.reconcile();
+    }
     const torrents = await fetchTorrents();
     const work: [TorrentInfoWire, number][] = [];
     for (const torrent of torrents) {

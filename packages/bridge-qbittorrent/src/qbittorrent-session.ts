@@ -24,6 +24,8 @@ export interface QbittorrentSessionOptions {
   readonly loginRetryDelayMs: number;
   readonly ipBanBackoffMs: number;
   readonly logger?: QbittorrentLogger;
+  /** Called after a re-login forced by a 401/403 (the daemon restarted or dropped the session). */
+  readonly onSessionRenewed?: () => void;
 }
 
 export interface QbittorrentRequest {
@@ -163,6 +165,7 @@ export function createQbittorrentSession(options: QbittorrentSessionOptions): Qb
         loggedIn = false;
         cookie = undefined;
         await login();
+        options.onSessionRenewed?.();
         try {
           return await send(path, request);
         } catch (retryError) {
@@ -233,7 +236,7 @@ function mapRequestError(operation: string, error: unknown, baseUrl: string): Br
 
 function transportError(operation: string, error: unknown, baseUrl: string): BridgeError {
   const text = describeCause(error);
-  const timedOut = /timeout|timed out|aborted/i.test(text);
+  const timedOut = /TimeoutError|AbortError|ETIMEDOUT|UND_ERR_.*TIMEOUT/i.test(text);
   return new BridgeError(
     bridgeName,
     operation,
@@ -248,9 +251,11 @@ function transportError(operation: string, error: unknown, baseUrl: string): Bri
 function describeCause(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    parts.push((current as NodeJS.ErrnoException).code ?? current.name);
-    current = current.cause;
+  // DOMException (TimeoutError, AbortError) is not an Error subclass everywhere: check the shape.
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const candidate = current as { code?: unknown; name?: unknown; cause?: unknown };
+    parts.push(typeof candidate.code === "string" ? candidate.code : String(candidate.name ?? "Error"));
+    current = candidate.cause;
   }
   return parts.join(" ← ") || String(error).slice(0, 80);
 }
