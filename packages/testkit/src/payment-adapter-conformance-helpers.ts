@@ -92,6 +92,22 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, wha
   }
 }
 
+/**
+ * Runs `operation`, retrying it while it fails with a retryable PeerpayError, as a careful caller
+ * would right after a restart, an outage or a dropped connection (bounded by `timeoutMs`).
+ */
+export async function retrying<T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isPeerpayError(error) || !error.retryable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export interface StreamCollector {
   readonly delivered: SettledInvoice[];
   readonly errors: unknown[];

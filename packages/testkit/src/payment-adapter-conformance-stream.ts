@@ -8,6 +8,7 @@ import {
   collectSettled,
   deliveriesOf,
   expectWellFormedDeliveries,
+  retrying,
   type StreamCollector,
 } from "./payment-adapter-conformance-helpers.js";
 
@@ -37,7 +38,7 @@ export function defineSettledStreamTests(context: PaymentAdapterConformanceConte
   /** Settles one invoice and returns its hash and settle cursor. */
   async function settled(): Promise<{ hash: string; cursor: string }> {
     const hash = await context.settleOne();
-    const invoice = await context.payee().lookupInvoice(hash);
+    const invoice = await retrying(() => context.payee().lookupInvoice(hash), waitMs);
     expect(invoice?.settleCursor, "a settled invoice reports its settle cursor").toBeDefined();
     return { hash, cursor: invoice!.settleCursor! };
   }

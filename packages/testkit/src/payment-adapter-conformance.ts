@@ -17,6 +17,7 @@ import {
   hexHash,
   type PaymentAdapterConformanceFixture,
   randomHash,
+  retrying,
   sha256Hex,
 } from "./payment-adapter-conformance-helpers.js";
 import { defineSettledStreamTests } from "./payment-adapter-conformance-stream.js";
@@ -79,18 +80,19 @@ export function runPaymentAdapterConformance(fixture: PaymentAdapterConformanceF
     nextAmount: () => baseAmount + 1000n * ++amountCounter,
     maxFeeMsat: fixture.maxFeeMsat ?? 10_000n,
     waitMs,
+    // Retries retryable failures (safe: a hash is never paid twice), as a careful caller would.
     async settleOne() {
       const amountMsat = context.nextAmount();
-      const invoice = await payee!.createInvoice({
-        amountMsat,
-        expirySeconds: 600,
-        description: "conformance",
-      });
-      await payer!.payInvoice({
+      const invoice = await retrying(
+        () => payee!.createInvoice({ amountMsat, expirySeconds: 600, description: "conformance" }),
+        waitMs,
+      );
+      const request = {
         paymentRequest: invoice.paymentRequest,
         expectedAmountMsat: amountMsat,
         maxFeeMsat: context.maxFeeMsat,
-      });
+      };
+      await retrying(() => payer!.payInvoice(request), waitMs);
       return invoice.paymentHash;
     },
   };
@@ -363,7 +365,8 @@ export function runPaymentAdapterConformance(fixture: PaymentAdapterConformanceF
           } finally {
             await restore();
           }
-          expect((await payee!.getInfo()).network).toBe(fixture.network);
+          // Back: calls succeed again (retryable failures retried, bounded).
+          expect((await retrying(() => payee!.getInfo(), waitMs)).network).toBe(fixture.network);
         },
         timeout,
       );
