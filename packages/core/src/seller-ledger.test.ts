@@ -1,8 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createLedgerPolicy } from "./ledger-policy.js";
 import type { IssuedInvoiceRecord } from "./ledger-store.js";
 import { createMemoryLedgerStore } from "./memory-ledger-store.js";
-import { BYTES_PER_GIB } from "./money.js";
+import { BYTES_PER_GIB, costOfBytes } from "./money.js";
 import { createPriceBook } from "./price-book.js";
 import { createSellerLedger } from "./seller-ledger.js";
 import type { PeerSample, PollResult, TorrentInfo } from "./torrent-bridge.js";
@@ -268,5 +269,54 @@ describe("seller ledger", () => {
       offerMsat: 10_000n,
     });
     await expect(ledger.getAccountView("example.org")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+});
+
+describe("seller ledger (property)", () => {
+  it("charges exactly the floor-per-record cost of priced bytes after the allowance, and nothing for free torrents", async () => {
+    const peers = ["192.0.2.101", "192.0.2.102", "::ffff:192.0.2.101"];
+    const infohashes = [PAID, TAGGED, FREE];
+    const entry = fc.record({
+      torrent: fc.integer({ min: 0, max: 2 }),
+      peer: fc.integer({ min: 0, max: 2 }),
+      bytes: fc.integer({ min: 0, max: 4 * MIB }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(entry, { maxLength: 6 }), { maxLength: 8 }), async (polls) => {
+        const { ledger, store } = setup();
+        const priced = new Map<string, bigint>();
+        let expectedCost = 0n;
+        for (const [index, entries] of polls.entries()) {
+          const result = await ledger.recordPoll(
+            poll(
+              index,
+              ...entries.map((item): [string, PeerSample[]] => [
+                infohashes[item.torrent] ?? FREE,
+                [sample(peers[item.peer] ?? "192.0.2.101", item.bytes)],
+              ]),
+            ),
+            torrents,
+          );
+          for (const record of result.records) {
+            expect(record.infohash).not.toBe(FREE);
+            expect(record.priceMsatPerGiB).toBe(record.infohash === PAID ? 100_000n : 1_000_000n);
+            expectedCost += costOfBytes(record.bytes - record.freeBytes, record.priceMsatPerGiB);
+            priced.set(record.peer, (priced.get(record.peer) ?? 0n) + record.bytes);
+          }
+          for (const decision of result.decisions) expect(decision.peer).not.toMatch(/^::ffff:/);
+        }
+        let cost = 0n;
+        for (const account of await store.listAccounts()) {
+          const bytes = priced.get(account.peer) ?? 0n;
+          expect(account.bytesServed).toBe(bytes);
+          expect(account.freeBytesUsed).toBe(bytes < BigInt(MIB) ? bytes : BigInt(MIB));
+          cost += account.costMsat;
+          const debt = -(account.creditMsat - account.costMsat);
+          if (account.blocked) expect(debt).toBeGreaterThan(5000n);
+        }
+        expect(cost).toBe(expectedCost);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
