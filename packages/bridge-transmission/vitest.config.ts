@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { include: ["src/**/*.test.ts"], testTimeout: 20_000 },
+  // The integration files start real daemons and move real bytes: one file at a time on 2 cores.
+  test: { include: ["src/**/*.test.ts"], testTimeout: 20_000, fileParallelism: false },
 });

@@ -123,8 +123,10 @@ export async function startTransmissionDaemon(
       env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    process_.stdout?.pipe(log);
-    process_.stderr?.pipe(log);
+    // Two sources into one file: neither may end it (the second would write after end).
+    process_.stdout?.pipe(log, { end: false });
+    process_.stderr?.pipe(log, { end: false });
+    process_.once("close", () => log.end());
     child = process_;
     const exited = new Promise<never>((_, reject) => {
       process_.once("exit", (code, signal) =>
