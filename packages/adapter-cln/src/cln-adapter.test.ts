@@ -201,7 +201,7 @@ describe.each(["socket", "rest"] as const)("CLN adapter over %s (lightningd doub
     });
     await until(() => seen.length === 1);
     expect(seen[0]?.paymentHash).toBe(before.paymentHash);
-    if (mode === "socket") expect(errors.length).toBeGreaterThan(0);
+    if (mode === "socket") expect(bed.double.connectionCount).toBeGreaterThan(1);
   });
 
   it("stops the stream and reports it when onSettled fails, without advancing past that invoice", async () => {
@@ -337,13 +337,27 @@ describe("CLN adapter failure codes (lightningd double)", () => {
     ).resolves.toMatchObject({ alreadyPaid: true });
   });
 
-  it("turns a dropped connection mid-call into BACKEND_UNAVAILABLE and reconnects", async () => {
+  it("re-sends a read-only call once when the node drops the connection, on a new connection", async () => {
     const adapter = bed.adapter("socket");
     bed.double.faults.dropNext("getinfo");
-    const error = await rejection(adapter.getInfo());
-    expect(error).toMatchObject({ code: "BACKEND_UNAVAILABLE", retryable: true });
     await expect(adapter.getInfo()).resolves.toMatchObject({ nodeId: bed.clnNode.id });
+    expect(bed.double.requests.filter((request) => request.method === "getinfo")).toHaveLength(2);
     expect(bed.double.connectionCount).toBe(2);
+  });
+
+  it("never re-sends a payment: a connection dropped mid-pay is PAYMENT_IN_FLIGHT until listpays knows better", async () => {
+    const adapter = bed.adapter("socket");
+    const invoice = await bed.peer.createInvoice({ amountMsat: 4_000n, expirySeconds: 600 });
+    const request = { paymentRequest: invoice.paymentRequest, expectedAmountMsat: 4_000n, maxFeeMsat: 0n };
+    bed.double.faults.dropNext("xpay");
+    const dropped = await rejection(adapter.payInvoice(request));
+    expect(dropped).toMatchObject({ code: "PAYMENT_IN_FLIGHT", retryable: true });
+    expect((dropped.cause as { code?: string }).code).toBe("BACKEND_UNAVAILABLE");
+    expect(bed.double.requests.filter((entry) => entry.method === "xpay")).toHaveLength(1);
+    // Nothing was paid (the double dropped the request unread), so a retry by the caller pays once.
+    const paid = await adapter.payInvoice(request);
+    expect(paid.alreadyPaid ?? false).toBe(false);
+    expect(bed.network.listPayments(bed.clnNode)).toHaveLength(1);
   });
 
   it("reports a lost pay answer as PAYMENT_IN_FLIGHT and never pays twice", async () => {

@@ -18,7 +18,7 @@ import type {
 import { type ClnClient, createClnClient } from "./cln-client.js";
 import { adapterError, asAdapterError, clnErrorCodes, isClnRpcError } from "./cln-errors.js";
 import { toDecodedInvoice, toInvoice } from "./cln-mapping.js";
-import { networkFromClnName } from "./cln-network.js";
+import { bolt11Timestamp, networkFromClnName } from "./cln-network.js";
 import { payWithCln } from "./cln-pay.js";
 import { createClnRestTransport } from "./cln-rest-transport.js";
 import { startClnSettledStream } from "./cln-settled-stream.js";
@@ -91,6 +91,7 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
   // Validate the REST options now, so a bad URL is an INVALID_CONFIG at construction.
   const client: ClnClient = createClnClient(createTransport());
   const subscriptions = new Set<SettledInvoiceSubscription>();
+  const paying = new Map<string, Promise<PaymentResult>>();
   const labelPrefix = options.labelPrefix ?? "peerpay";
 
   async function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
@@ -139,7 +140,9 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
         paymentRequest: created.bolt11,
         amountMsat: request.amountMsat,
         state: "open",
-        createdAt: new Date((created.expires_at - request.expirySeconds) * 1000),
+        createdAt: new Date(
+          (bolt11Timestamp(created.bolt11) ?? created.expires_at - request.expirySeconds) * 1000,
+        ),
         expiresAt: new Date(created.expires_at * 1000),
         ...(request.description !== undefined ? { description: request.description } : {}),
       };
@@ -232,16 +235,26 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
     decodeInvoice: (paymentRequest) => run("decodeInvoice", () => decodeInvoice(paymentRequest)),
 
     payInvoice: (request: PayInvoiceRequest): Promise<PaymentResult> =>
-      run("payInvoice", async () =>
-        payWithCln({
+      run("payInvoice", async () => {
+        const decoded = await decodeInvoice(request.paymentRequest);
+        // A second call for an invoice this adapter is paying right now waits for the first.
+        const running = paying.get(decoded.paymentHash);
+        if (running) return { ...(await running), alreadyPaid: true };
+        const attempt = payWithCln({
           client,
           request,
-          decoded: await decodeInvoice(request.paymentRequest),
+          decoded,
           payMethod: options.payMethod ?? "auto",
           retryForSeconds: options.retryForSeconds ?? 60,
           log,
-        }),
-      ),
+        });
+        paying.set(decoded.paymentHash, attempt);
+        try {
+          return await attempt;
+        } finally {
+          paying.delete(decoded.paymentHash);
+        }
+      }),
 
     subscribeSettledInvoices(
       subscriptionOptions: SettledInvoiceSubscriptionOptions,

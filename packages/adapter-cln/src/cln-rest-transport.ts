@@ -6,11 +6,12 @@
  * The rune lives only in this closure: it is never logged, never put in an error, and not
  * reachable from the returned object.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { AdapterError, type ErrorCode } from "@peerpay/core";
-import { ADAPTER_NAME, ClnRpcError } from "./cln-errors.js";
+import { ADAPTER_NAME, ClnRpcError, clnErrorCodes } from "./cln-errors.js";
 import { rpcErrorObjectSchema } from "./cln-schemas.js";
+import { defaultRetrySafeMethods } from "./cln-socket-transport.js";
 import type { ClnCallOptions, ClnLogLevel, ClnTransport } from "./cln-transport.js";
 
 export interface ClnRestTransportOptions {
@@ -21,6 +22,8 @@ export interface ClnRestTransportOptions {
   readonly caCertificate?: string | Buffer;
   readonly requestTimeoutMs?: number;
   readonly maxResponseBytes?: number;
+  /** Methods re-sent once when the connection breaks before an answer (see the socket transport). */
+  readonly retrySafeMethods?: ReadonlySet<string>;
   readonly log?: (level: ClnLogLevel, fields: Record<string, unknown>, message: string) => void;
 }
 
@@ -41,6 +44,12 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
   const maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
   const log = options.log ?? (() => {});
   const inFlight = new Set<{ abort: () => void }>();
+  const retrySafeMethods = options.retrySafeMethods ?? defaultRetrySafeMethods;
+  // Own keep-alive pool, so close() can drop it and tests do not share sockets across transports.
+  const agent =
+    base.protocol === "https:"
+      ? new HttpsAgent({ keepAlive: true, ...(options.caCertificate ? { ca: options.caCertificate } : {}) })
+      : new HttpAgent({ keepAlive: true });
   let closed = false;
 
   const failure = (
@@ -66,6 +75,7 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
         target,
         {
           method: "POST",
+          agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), rune },
           ...(options.caCertificate ? { ca: options.caCertificate } : {}),
         },
@@ -103,12 +113,18 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
       }, timeoutMs);
       outgoing.on("error", (error: NodeJS.ErrnoException) => {
         const code = error.code;
-        reject(
-          failure(method, "BACKEND_UNAVAILABLE", `cannot reach clnrest${code ? ` (${code})` : ""}`, {
+        const failed = failure(
+          method,
+          "BACKEND_UNAVAILABLE",
+          `cannot reach clnrest${code ? ` (${code})` : ""}`,
+          {
             cause: scrubCause(error),
             details: code ? { errno: code } : {},
-          }),
+          },
         );
+        // A kept-alive socket the server had already closed: the request never reached it.
+        const stale = outgoing.reusedSocket && code === "ECONNRESET";
+        reject(Object.assign(failed, { resendable: stale || code === "ECONNRESET" ? { stale } : undefined }));
       });
       outgoing.on("close", () => {
         clearTimeout(timer);
@@ -133,7 +149,17 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
       callOptions: ClnCallOptions = {},
     ): Promise<unknown> {
       if (closed) throw failure(method, "BACKEND_UNAVAILABLE", "the transport has been closed");
-      const { status, body } = await send(method, params, callOptions.timeoutMs ?? requestTimeoutMs);
+      const timeoutMs = callOptions.timeoutMs ?? requestTimeoutMs;
+      let answer: { status: number; body: string };
+      try {
+        answer = await send(method, params, timeoutMs);
+      } catch (error) {
+        const resendable = (error as { resendable?: { stale: boolean } }).resendable;
+        if (closed || !resendable || !(resendable.stale || retrySafeMethods.has(method))) throw error;
+        log("debug", { method }, "clnrest connection broke before the answer; sending the call again");
+        answer = await send(method, params, timeoutMs);
+      }
+      const { status, body } = answer;
       let parsed: unknown;
       try {
         parsed = body.length === 0 ? undefined : JSON.parse(body);
@@ -156,13 +182,13 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
         );
       }
       if (error.success && (status === 401 || status === 403)) {
+        // 1501 (not authorized) / 1503 (blacklisted) or 1502 (rune does not permit this method).
+        const permission = error.data.code === clnErrorCodes.RUNE_NOT_PERMITTED || status === 403;
         throw failure(
           method,
-          httpCode(status),
+          permission ? "BACKEND_PERMISSION_DENIED" : "BACKEND_AUTH_FAILED",
           `clnrest refused the rune (HTTP ${status}, code ${error.data.code})`,
-          {
-            details: { httpStatus: status, clnCode: error.data.code },
-          },
+          { details: { httpStatus: status, clnCode: error.data.code } },
         );
       }
       throw failure(method, httpCode(status), `clnrest answered HTTP ${status}`, {
@@ -173,6 +199,7 @@ export function createClnRestTransport(options: ClnRestTransportOptions): ClnTra
       closed = true;
       for (const handle of inFlight) handle.abort();
       inFlight.clear();
+      agent.destroy();
     },
   };
 }

@@ -21,6 +21,12 @@ export interface ClnSocketTransportOptions {
   readonly connectTimeoutMs?: number;
   /** The largest response accepted. Default 32 MiB. */
   readonly maxResponseBytes?: number;
+  /**
+   * Methods re-sent once on a fresh connection when the connection drops before the answer:
+   * read-only calls, and `invoice` (the adapter treats "Duplicate label" for its own label as the
+   * same invoice). Never pay/xpay. Any call whose request was never written is re-sent too.
+   */
+  readonly retrySafeMethods?: ReadonlySet<string>;
   /** Prefix of request ids, as lightningd-rpc(7) recommends: `PREFIX:METHOD#N`. Default "peerpay". */
   readonly idPrefix?: string;
   readonly log?: (level: ClnLogLevel, fields: Record<string, unknown>, message: string) => void;
@@ -28,12 +34,35 @@ export interface ClnSocketTransportOptions {
 
 interface PendingCall {
   readonly method: string;
+  /** The request reached the kernel; until then a lost connection cannot have run it. */
+  written: boolean;
+  /** The connection the request went out on. */
+  readonly connection: Socket;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
 
 let connectionCounter = 0;
+
+export const defaultRetrySafeMethods: ReadonlySet<string> = new Set([
+  "getinfo",
+  "listinvoices",
+  "listpays",
+  "decode",
+  "decodepay",
+  "waitanyinvoice",
+  "invoice",
+]);
+
+/** Failures caused by a dropped connection, which `call` may re-send once. */
+class DroppedConnection extends AdapterError {
+  readonly written: boolean;
+  constructor(method: string, written: boolean) {
+    super(ADAPTER_NAME, method, "BACKEND_UNAVAILABLE", "connection to lightningd closed before it answered");
+    this.written = written;
+  }
+}
 
 export function createClnSocketTransport(options: ClnSocketTransportOptions): ClnTransport {
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
@@ -42,6 +71,7 @@ export function createClnSocketTransport(options: ClnSocketTransportOptions): Cl
   const idPrefix = `${options.idPrefix ?? "peerpay"}-${process.pid}-${++connectionCounter}`;
   const log = options.log ?? (() => {});
   const pending = new Map<string, PendingCall>();
+  const retrySafeMethods = options.retrySafeMethods ?? defaultRetrySafeMethods;
   let socket: Socket | undefined;
   let connecting: Promise<Socket> | undefined;
   let closed = false;
@@ -54,18 +84,20 @@ export function createClnSocketTransport(options: ClnSocketTransportOptions): Cl
     cause?: unknown,
   ) => new AdapterError(ADAPTER_NAME, method, code, message, cause === undefined ? {} : { cause });
 
-  function failAll(make: (method: string) => Error): void {
+  /** Fails the calls waiting on `connection` (all calls when undefined). */
+  function failAll(make: (method: string, call: PendingCall) => Error, connection?: Socket): void {
     for (const [id, call] of pending) {
+      if (connection !== undefined && call.connection !== connection) continue;
       clearTimeout(call.timer);
       pending.delete(id);
-      call.reject(make(call.method));
+      call.reject(make(call.method, call));
     }
   }
 
   function dropConnection(current: Socket, make: (method: string) => Error): void {
     if (socket === current) socket = undefined;
     current.destroy();
-    failAll(make);
+    failAll(make, current);
   }
 
   function handleMessage(current: Socket, text: string): void {
@@ -117,7 +149,12 @@ export function createClnSocketTransport(options: ClnSocketTransportOptions): Cl
   }
 
   function open(): Promise<Socket> {
-    if (socket && !socket.destroyed) return Promise.resolve(socket);
+    if (socket && !socket.destroyed && !socket.readableEnded && socket.writable)
+      return Promise.resolve(socket);
+    if (socket) {
+      socket.destroy();
+      socket = undefined;
+    }
     if (connecting) return connecting;
     connecting = new Promise<Socket>((resolve, reject) => {
       const current = connect({ path: options.socketPath });
@@ -158,14 +195,46 @@ export function createClnSocketTransport(options: ClnSocketTransportOptions): Cl
       current.on("close", () => {
         clearTimeout(timer);
         if (socket === current) socket = undefined;
-        failAll((method) =>
-          failure(method, "BACKEND_UNAVAILABLE", "connection to lightningd closed before it answered"),
-        );
+        failAll((method, call) => new DroppedConnection(method, call.written), current);
       });
     }).finally(() => {
       connecting = undefined;
     });
     return connecting;
+  }
+
+  async function callOnce(
+    method: string,
+    params: Record<string, unknown>,
+    callOptions: ClnCallOptions,
+  ): Promise<unknown> {
+    if (closed) throw failure(method, "BACKEND_UNAVAILABLE", "the connection has been closed");
+    let current: Socket;
+    try {
+      current = await open();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new AdapterError(
+        ADAPTER_NAME,
+        method,
+        "BACKEND_UNAVAILABLE",
+        `cannot connect to lightningd's socket${code ? ` (${code})` : ""}`,
+        { cause: error, details: code ? { errno: code } : {} },
+      );
+    }
+    const id = `${idPrefix}:${method}#${++counter}`;
+    const timeoutMs = callOptions.timeoutMs ?? requestTimeoutMs;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(failure(method, "TIMEOUT", `no answer from lightningd within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const call: PendingCall = { method, resolve, reject, timer, written: false, connection: current };
+      pending.set(id, call);
+      current.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`, (error) => {
+        if (!error) call.written = true;
+      });
+    });
   }
 
   return {
@@ -175,33 +244,14 @@ export function createClnSocketTransport(options: ClnSocketTransportOptions): Cl
       params: Record<string, unknown>,
       callOptions: ClnCallOptions = {},
     ): Promise<unknown> {
-      if (closed) throw failure(method, "BACKEND_UNAVAILABLE", "the connection has been closed");
-      let current: Socket;
       try {
-        current = await open();
+        return await callOnce(method, params, callOptions);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new AdapterError(
-          ADAPTER_NAME,
-          method,
-          "BACKEND_UNAVAILABLE",
-          `cannot connect to lightningd's socket${code ? ` (${code})` : ""}`,
-          {
-            cause: error,
-            details: code ? { errno: code } : {},
-          },
-        );
+        if (!(error instanceof DroppedConnection) || closed) throw error;
+        if (error.written && !retrySafeMethods.has(method)) throw error;
+        log("debug", { method }, "connection dropped before the answer; sending the call again");
+        return callOnce(method, params, callOptions);
       }
-      const id = `${idPrefix}:${method}#${++counter}`;
-      const timeoutMs = callOptions.timeoutMs ?? requestTimeoutMs;
-      return new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(failure(method, "TIMEOUT", `no answer from lightningd within ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, { method, resolve, reject, timer });
-        current.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
-      });
     },
     async close(): Promise<void> {
       closed = true;

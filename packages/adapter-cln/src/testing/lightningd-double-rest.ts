@@ -19,6 +19,7 @@ export interface LightningdRestDoubleOptions {
 
 export interface LightningdRestDouble {
   readonly port: number;
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -100,6 +101,7 @@ export async function startLightningdRestDouble(
   const port = typeof address === "object" && address ? address.port : 0;
   return {
     port,
+    dropConnections: () => server.closeAllConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

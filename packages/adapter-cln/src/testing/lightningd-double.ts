@@ -52,6 +52,8 @@ export interface LightningdDoubleFaults {
   rawNext(method: string, bytes: string | ((id: string | number) => string)): void;
   /** The next pay/xpay calls fail with this CLN error (code per doc/schemas/pay.json, xpay.json). */
   failNextPay(code: number, message: string, data?: unknown): void;
+  /** Drops every open connection (socket and HTTP) while staying up: clients must reconnect. */
+  dropConnections(): void;
   /** Writes each answer in pieces of this many bytes, one per event-loop turn (undefined: whole). */
   chunkAnswers(bytes: number | undefined): void;
   clear(): void;
@@ -271,6 +273,10 @@ export async function createLightningdDouble(options: LightningdDoubleOptions): 
       dropNext: (method) => void faults.drops.add(method),
       rawNext: (method, bytes) => void faults.raw.set(method, bytes),
       failNextPay: (code, message, data) => void payFailures.push({ code, message, data }),
+      dropConnections: () => {
+        for (const socket of sockets) socket.destroy();
+        rest?.dropConnections();
+      },
       chunkAnswers: (bytes) => {
         faults.chunkBytes = bytes;
       },
