@@ -166,8 +166,11 @@ export interface SimNetwork {
   createInvoice(node: SimNodeRef, request: CreateInvoiceRequest): SimInvoice;
   lookupInvoice(node: SimNodeRef, paymentHash: string): SimInvoice | undefined;
   listInvoices(node: SimNodeRef): SimInvoice[];
-  /** Settled invoices with a settle index above `afterIndex` (default 0: all), in settle order. */
-  listSettledInvoices(node: SimNodeRef, afterIndex?: bigint): SimInvoice[];
+  /**
+   * Settled invoices with a settle index above `afterIndex` (default 0: all), in settle order,
+   * at most `limit` of them (default: all).
+   */
+  listSettledInvoices(node: SimNodeRef, afterIndex?: bigint, limit?: number): SimInvoice[];
   /** Pays an invoice from `node`. Paying a hash already paid returns the recorded result. */
   payInvoice(node: SimNodeRef, request: SimPayRequest): Promise<PaymentResult>;
   lookupPayment(node: SimNodeRef, paymentHash: string): SimPayment | undefined;

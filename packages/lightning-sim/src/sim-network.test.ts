@@ -193,6 +193,8 @@ describe("sim network: invoices and payments", () => {
     }
     expect(network.listSettledInvoices("bob").map((invoice) => invoice.settleIndex)).toEqual([1n, 2n, 3n]);
     expect(network.listSettledInvoices("bob", 2n).map((invoice) => invoice.amountMsat)).toEqual([1002n]);
+    expect(network.listSettledInvoices("bob", 0n, 2).map((invoice) => invoice.settleIndex)).toEqual([1n, 2n]);
+    expect(network.listSettledInvoices("bob", 3n)).toEqual([]);
     expect(network.listSettledInvoices("carol")).toEqual([]);
   });
 });
@@ -260,6 +262,7 @@ describe("sim network: faults", () => {
     await expectCode(network.payInvoice("alice", { ...request, timeoutMs: 20 }), "PAYMENT_IN_FLIGHT");
     expect(network.lookupPayment("alice", invoice.paymentHash)!.status).toBe("in-flight");
     expect(network.getBalance("alice").inFlightMsat).toBe(7000n);
+    expect(() => network.closeChannel(network.listChannels("bob")[0]!.id)).toThrow(/still settling/);
     expect(network.lookupInvoice("bob", invoice.paymentHash)!.state).toBe("open");
     const joined = await network.payInvoice("alice", request);
     expect(joined).toMatchObject({ preimage: invoice.preimage, alreadyPaid: true });

@@ -5,7 +5,7 @@
  * Nothing here is real money; every node's alias says "(simulated)".
  */
 import { randomBytes } from "node:crypto";
-import { type CreateInvoiceRequest, MAX_MSAT, type PaymentResult } from "@peerpay/core";
+import type { CreateInvoiceRequest, PaymentResult } from "@peerpay/core";
 import { createSimNodeKeys, encodeSimInvoice, sha256Hex } from "./sim-invoice.js";
 import { readSnapshotFile, restoreSnapshot, snapshotOf, writeSnapshotFile } from "./sim-network-snapshot.js";
 import {
@@ -36,11 +36,11 @@ import type {
   SimPaymentFault,
   SimPayRequest,
 } from "./sim-network-types.js";
+import { checkAmount, checkInvoiceRequest } from "./sim-network-validation.js";
 import { completePayment, payFromNode } from "./sim-payment.js";
 
 const DEFAULT_WALLET_MSAT = 10_000_000_000n;
 const DEFAULT_POLICY: SimChannelPolicy = { feeBaseMsat: 1000n, feeRatePpm: 1n };
-const MAX_EXPIRY_SECONDS = 365 * 24 * 3600;
 
 /** Creates a simulated network, empty or loaded from `options.file` when that file exists. */
 export function createSimNetwork(options: SimNetworkOptions = {}): SimNetwork {
@@ -156,6 +156,13 @@ class SimNetworkImpl implements SimNetwork, SimNetworkContext {
 
   closeChannel(channelId: string): void {
     const channel = this.channel(channelId, "closeChannel");
+    for (const node of this.nodes.values()) {
+      for (const payment of node.payments.values()) {
+        if (payment.status === "in-flight" && payment.hops.some((hop) => hop.channelId === channelId)) {
+          throw simError("closeChannel", "CONFLICT", `a payment is still settling over ${channelId}`);
+        }
+      }
+    }
     this.nodes.get(channel.nodeA)!.walletMsat += channel.balanceAMsat;
     this.nodes.get(channel.nodeB)!.walletMsat += channel.balanceBMsat;
     this.channels.delete(channelId);
@@ -251,11 +258,19 @@ class SimNetworkImpl implements SimNetwork, SimNetworkContext {
     return [...this.node(node).invoices.values()].map((record) => toSimInvoice(record, now));
   }
 
-  listSettledInvoices(node: SimNodeRef, afterIndex = 0n): SimInvoice[] {
+  listSettledInvoices(node: SimNodeRef, afterIndex = 0n, limit = Number.POSITIVE_INFINITY): SimInvoice[] {
+    const settled = this.node(node).settled;
+    // Binary search: the list is in settle-index order.
+    let low = 0;
+    let high = settled.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (settled[middle]!.settleIndex! > afterIndex) high = middle;
+      else low = middle + 1;
+    }
     const now = this.now();
-    return this.node(node)
-      .settled.filter((record) => record.settleIndex! > afterIndex)
-      .map((record) => toSimInvoice(record, now));
+    const end = Math.min(settled.length, low + limit);
+    return settled.slice(low, end).map((record) => toSimInvoice(record, now));
   }
 
   payInvoice(node: SimNodeRef, request: SimPayRequest): Promise<PaymentResult> {
@@ -383,39 +398,4 @@ class SimNetworkImpl implements SimNetwork, SimNetworkContext {
 
 function publicNode(node: NodeState): SimNode {
   return { id: node.id, alias: `${node.name}${SIMULATED_SUFFIX}` };
-}
-
-function checkAmount(operation: string, value: unknown, field: string, zeroAllowed = false): void {
-  if (typeof value !== "bigint" || value < (zeroAllowed ? 0n : 1n) || value > MAX_MSAT) {
-    throw simError(
-      operation,
-      "INVALID_INPUT",
-      `${field} must be a ${zeroAllowed ? "non-negative" : "positive"} bigint`,
-    );
-  }
-}
-
-function checkInvoiceRequest(request: CreateInvoiceRequest): void {
-  const operation = "createInvoice";
-  checkAmount(operation, request.amountMsat, "amountMsat");
-  if (
-    !Number.isSafeInteger(request.expirySeconds) ||
-    request.expirySeconds < 1 ||
-    request.expirySeconds > MAX_EXPIRY_SECONDS
-  ) {
-    throw simError(
-      operation,
-      "INVALID_INPUT",
-      `expirySeconds must be a whole number from 1 to ${MAX_EXPIRY_SECONDS}`,
-    );
-  }
-  if (request.description !== undefined && Buffer.byteLength(request.description) > 639) {
-    throw simError(operation, "INVALID_INPUT", "description is longer than 639 bytes");
-  }
-  if (request.descriptionHash !== undefined && !/^[0-9a-f]{64}$/.test(request.descriptionHash)) {
-    throw simError(operation, "INVALID_INPUT", "descriptionHash must be 64 lower-case hex digits");
-  }
-  if (request.label !== undefined && (request.label.length === 0 || request.label.length > 200)) {
-    throw simError(operation, "INVALID_INPUT", "label must be 1-200 characters");
-  }
 }

@@ -92,7 +92,7 @@ export function openSimSettledStream(
         broken = false;
         continue;
       }
-      const next = network.listSettledInvoices(node, cursor)[0];
+      const next = network.listSettledInvoices(node, cursor, 1)[0];
       if (next === undefined) {
         await waitFor();
         continue;
