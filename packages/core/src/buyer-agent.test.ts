@@ -257,6 +257,18 @@ describe("buyer", () => {
     expect(await buyerStore.listPayments()).toHaveLength(0);
   });
 
+  it("refuses an offer that would credit another address than its own", async () => {
+    const { buyer, nodes, buyerStore } = setup();
+    await expect(
+      buyer.buyCredit({ seller: sellerUrl, amountMsat: 5_000n, expectedPeer: "::ffff:127.0.0.9" }),
+    ).rejects.toMatchObject({ code: "INVOICE_MISMATCH", details: { field: "peer" } });
+    expect(nodes.paid).toHaveLength(0);
+    expect(await buyerStore.listPayments()).toHaveLength(0);
+    // The address the seller reported at discovery is the default expectation, in any notation.
+    await buyer.buyCredit({ seller: sellerUrl, amountMsat: 5_000n, expectedPeer: "::ffff:127.0.0.2" });
+    expect(nodes.paid).toHaveLength(1);
+  });
+
   it("keeps to the overcharge rule: paid ≤ cost of received bytes + prepay", async () => {
     const { buyer, nodes } = setup({ policy: { prepayMsat: 10_000n } });
     await buyer.buyCredit({ seller: sellerUrl, amountMsat: 8_000n });

@@ -22,6 +22,7 @@ import { createNegotiationClient, type NegotiationClient } from "./negotiation-c
 import type { FetchFunction } from "./negotiation-node-fetch.js";
 import type { BalanceAnswer, InvoiceOffer, WellKnownDocument } from "./negotiation-schemas.js";
 import type { NodeInfo, PaymentAdapter } from "./payment-adapter.js";
+import { normalizeAddress, tryNormalizeAddress } from "./peer-identity.js";
 
 export interface BuyerOptions {
   /** The buyer's own node: `getInfo`, `decodeInvoice` and `payInvoice` are used. */
@@ -47,6 +48,11 @@ export interface CreditPurchase {
   readonly infohash?: string;
   /** The buyer's BitTorrent listening ports, for the seller's re-dial. */
   readonly listenPorts?: readonly number[];
+  /**
+   * The address the credit must land on (the one the seller's client sees for this buyer). Default:
+   * the address the seller reported seeing at discovery. An offer for another address is refused.
+   */
+  readonly expectedPeer?: string;
 }
 
 export interface CreditPurchaseResult {
@@ -194,6 +200,12 @@ export function createBuyer(options: BuyerOptions): Buyer {
       ...(purchase.listenPorts?.length ? { listenPorts: [...purchase.listenPorts] } : {}),
     });
     checkOffer(offer, expected);
+    const expectedPeer = normalizeAddress(purchase.expectedPeer ?? seller.document.identity.address);
+    if (tryNormalizeAddress(offer.peer) !== expectedPeer) {
+      throw new PeerpayError("INVOICE_MISMATCH", `the offer credits ${offer.peer}, not ${expectedPeer}`, {
+        details: { field: "peer" },
+      });
+    }
     const decoded = await adapter.decodeInvoice(offer.paymentRequest);
     checkDecodedInvoice(policy, decoded, offer, expected, now());
 

@@ -158,6 +158,23 @@ describe("negotiation handler", () => {
     expect(record?.paymentRequest).toBe(offer.paymentRequest);
   });
 
+  it("binds to the identity a trusted proxy reports when `identify` is configured", async () => {
+    const { handler, store } = createSeller({
+      identify: (request, context) => request.headers.get("x-forwarded-for") ?? context.remoteAddress,
+    });
+    const proxied = post({ amountMsat: "1000" });
+    proxied.headers.set("x-forwarded-for", "::FFFF:198.51.100.7");
+    const offer = invoiceOfferSchema.parse(await (await handler(proxied, from("127.0.0.1"))).json());
+    expect(offer.peer).toBe("198.51.100.7");
+    expect(await store.getInvoice(offer.paymentHash)).toMatchObject({
+      peer: "198.51.100.7",
+      requestedBy: "127.0.0.1",
+    });
+    const garbage = post({ amountMsat: "1000" });
+    garbage.headers.set("x-forwarded-for", "not-an-address");
+    expect((await handler(garbage, from("127.0.0.1"))).status).toBe(400);
+  });
+
   it("prices a request for bytes on a torrent, rounding up so the credit covers every byte", async () => {
     const { handler, store } = createSeller();
     const bytes = (1n << 30n) / 3n; // a third of a GiB at 2 000 000 msat/GiB

@@ -148,7 +148,9 @@ export function createNegotiationHandler(options: NegotiationHandlerOptions): Ne
           "retry-after": String(decision.retryAfterSeconds),
         });
       }
-      const peer = options.identify ? options.identify(request, { remoteAddress: remote }) : remote;
+      const peer = options.identify
+        ? identityOf(options.identify(request, { remoteAddress: remote }))
+        : remote;
       const path = pathOf(request.url);
       const method = request.method.toUpperCase();
       if (path === negotiationPaths.wellKnown)
@@ -170,6 +172,13 @@ export function createNegotiationHandler(options: NegotiationHandlerOptions): Ne
       return errorResponse(new PeerpayError("INTERNAL", "internal error"));
     }
   };
+}
+
+function identityOf(value: string): string {
+  const peer = tryNormalizeAddress(value);
+  if (peer === undefined)
+    throw new PeerpayError("INVALID_INPUT", "the requester could not be identified by an IP address");
+  return peer;
 }
 
 function pathOf(url: string): string {
