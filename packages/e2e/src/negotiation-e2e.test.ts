@@ -12,6 +12,7 @@ import {
   type BuyerPolicy,
   createBuyer,
   createLedgerPolicy,
+  createNegotiationClient,
   createNegotiationFetch,
   createNegotiationHandler,
   createPriceBook,
@@ -257,6 +258,64 @@ describe("negotiation end to end (simulated Lightning, real HTTP on loopback)", 
       (value) => value?.creditMsat === 40_000n,
     );
     expect(account?.creditMsat).toBe(40_000n);
+  });
+
+  it("never pays an invoice twice across a restart: the SQLite row written before paying is the guard", async () => {
+    const node = network.addNode({ alias: "buyer-f" });
+    network.openChannel(node, sellerNode, 5_000_000n);
+    const adapter = createSimAdapter({ network, node });
+    cleanups.push(() => adapter.close());
+    const path = join(directory, "buyer-f.sqlite");
+    const base = createNegotiationFetch({ localAddress: "127.0.0.7" });
+    let replay: { status: number; text: string } | undefined;
+    const replaying: typeof base = async (input, init) => {
+      if (replay && (init?.method ?? "GET") === "POST") {
+        return new Response(replay.text, {
+          status: replay.status,
+          headers: { "content-type": "application/json" },
+        });
+      }
+      const response = await base(input, init);
+      if ((init?.method ?? "GET") === "POST")
+        replay = { status: response.status, text: await response.clone().text() };
+      return response;
+    };
+    const open = () => {
+      const store = createSqliteLedgerStore({ path });
+      return { store, buyer: createBuyer({ adapter, store, policy: basePolicy, fetch: replaying }) };
+    };
+
+    // First life: pays an invoice, then "crashes" (the store is closed, the buyer dropped).
+    const first = open();
+    const paid = await first.buyer.buyCredit({ seller: seller.url, amountMsat: 10_000n });
+    await first.store.close();
+    // Second life: the seller (or a replaying proxy) hands out the same invoice again.
+    const second = open();
+    await expect(second.buyer.buyCredit({ seller: seller.url, amountMsat: 10_000n })).rejects.toMatchObject({
+      code: "INVOICE_ALREADY_PAID",
+    });
+    expect(await second.store.getPayment(paid.paymentHash)).toMatchObject({ state: "succeeded" });
+
+    // A crash between recording the intent and paying: the pending row keeps the invoice unpaid for good.
+    replay = undefined;
+    const client = createNegotiationClient({ baseUrl: seller.url, fetch: replaying });
+    const offer = await client.requestInvoice({ amountMsat: "10000" });
+    await second.store.beginPayment({
+      paymentHash: offer.paymentHash,
+      paymentRequest: offer.paymentRequest,
+      seller: seller.url,
+      amountMsat: 10_000n,
+      maxFeeMsat: 1_100n,
+      createdAt: new Date(),
+    });
+    await second.store.close();
+    const third = open();
+    cleanups.push(() => third.store.close());
+    await expect(third.buyer.buyCredit({ seller: seller.url, amountMsat: 10_000n })).rejects.toMatchObject({
+      code: "INVOICE_ALREADY_PAID",
+    });
+    expect(network.listPayments(node).map((payment) => payment.paymentHash)).toEqual([paid.paymentHash]);
+    expect((await sellerStore.getInvoice(offer.paymentHash))?.state).toBe("open");
   });
 
   it("refuses a price above its maximum without asking for an invoice", async () => {
