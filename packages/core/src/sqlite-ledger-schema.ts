@@ -4,8 +4,9 @@
  * migration runs in its own transaction together with the version bump, so a crash mid-migration
  * leaves the file at the previous version.
  */
+import { chmodSync, existsSync } from "node:fs";
 import Database from "better-sqlite3";
-import { PeerpayError } from "./errors.js";
+import { isPeerpayError, PeerpayError } from "./errors.js";
 
 /** "PPY1": marks a file as a peerpay ledger, so a stranger's database is never migrated. */
 export const LEDGER_APPLICATION_ID = 0x50505931;
@@ -107,6 +108,8 @@ export interface OpenLedgerDatabaseOptions {
 
 export function openLedgerDatabase(options: OpenLedgerDatabaseOptions): Database.Database {
   let database: Database.Database;
+  const inMemory = options.path === ":memory:" || options.path === "";
+  const existed = inMemory || existsSync(options.path);
   try {
     database = new Database(options.path, { timeout: options.busyTimeoutMs });
   } catch (error) {
@@ -116,6 +119,9 @@ export function openLedgerDatabase(options: OpenLedgerDatabaseOptions): Database
     });
   }
   try {
+    // The ledger holds payment preimages and everyone's balances: a new file is for its owner only
+    // (SQLite gives the -wal and -shm files the same mode).
+    if (!existed) chmodSync(options.path, 0o600);
     database.defaultSafeIntegers(true);
     database.pragma("journal_mode = WAL");
     database.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
@@ -123,7 +129,11 @@ export function openLedgerDatabase(options: OpenLedgerDatabaseOptions): Database
     return database;
   } catch (error) {
     database.close();
-    throw error;
+    if (isPeerpayError(error)) throw error;
+    throw new PeerpayError("STORAGE_FAILED", `sqlite ledger: cannot use the ledger file: ${reason(error)}`, {
+      cause: error,
+      retryable: false,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -24,6 +24,15 @@ describe("sqlite ledger store: the file", () => {
     expect(Number(database.pragma("application_id", { simple: true }))).toBe(LEDGER_APPLICATION_ID);
     expect(Number(database.pragma("synchronous", { simple: true }))).toBe(2); // FULL
     await store.close();
+  });
+
+  it("creates a new ledger file readable by its owner only, and leaves an existing file's mode alone", async () => {
+    const path = freshPath();
+    await createSqliteLedgerStore({ path }).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    chmodSync(path, 0o640);
+    await createSqliteLedgerStore({ path }).close();
+    expect(statSync(path).mode & 0o777).toBe(0o640);
   });
 
   it("opens an existing file again without migrating it twice", async () => {
@@ -58,6 +67,17 @@ describe("sqlite ledger store: the file", () => {
     other.pragma("application_id = 42");
     other.close();
     expect(() => createSqliteLedgerStore({ path: stranger })).toThrow(/not a peerpay ledger/);
+  });
+
+  it("reports a file that is not a database as STORAGE_FAILED", () => {
+    const path = freshPath();
+    writeFileSync(
+      path,
+      "this is not a database, just text that fills more than a header's worth ".repeat(20),
+    );
+    expect(() => createSqliteLedgerStore({ path })).toThrow(
+      expect.objectContaining({ code: "STORAGE_FAILED", message: expect.stringContaining("cannot use") }),
+    );
   });
 
   it("reports a file it cannot open as STORAGE_FAILED", () => {
