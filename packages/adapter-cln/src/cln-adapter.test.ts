@@ -78,6 +78,24 @@ describe.each(["socket", "rest"] as const)("CLN adapter over %s (lightningd doub
     expect(clash.code).toBe("CONFLICT");
   });
 
+  it("commits to a description hash via deschashonly when given the description; a bare hash is UNSUPPORTED", async () => {
+    const description = "a long description of the torrent chunk being sold";
+    const descriptionHash = sha256Hex(Buffer.from(description).toString("hex"));
+    const invoice = await adapter.createInvoice({
+      amountMsat: 2_000n,
+      description,
+      descriptionHash,
+      expirySeconds: 60,
+    });
+    const decoded = await bed.peer.decodeInvoice(invoice.paymentRequest);
+    expect(decoded.descriptionHash).toBe(descriptionHash);
+    expect(decoded.description).toBeUndefined();
+    const bare = await rejection(
+      adapter.createInvoice({ amountMsat: 2_000n, descriptionHash, expirySeconds: 60 }),
+    );
+    expect(bare.code).toBe("UNSUPPORTED");
+  });
+
   it("pays a peer's invoice with a real preimage, and a second attempt returns the recorded result", async () => {
     const invoice = await bed.peer.createInvoice({
       amountMsat: 40_000n,

@@ -3,7 +3,7 @@
  * talking to lightningd over its JSON-RPC unix socket, or over clnrest (HTTP + rune) when the node
  * is on another machine. Both modes share the method implementations below.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type {
   CreateInvoiceRequest,
   DecodedInvoice,
@@ -111,11 +111,17 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
   }
 
   async function createInvoice(request: CreateInvoiceRequest): Promise<Invoice> {
-    if (request.descriptionHash !== undefined) {
+    // lightningd hashes a description itself (`deschashonly`); it cannot take a bare hash.
+    const deschashonly = request.descriptionHash !== undefined;
+    if (
+      deschashonly &&
+      (request.description === undefined ||
+        createHash("sha256").update(request.description).digest("hex") !== request.descriptionHash)
+    ) {
       throw adapterError(
         "createInvoice",
         "UNSUPPORTED",
-        "lightningd's invoice command cannot take a description hash",
+        "lightningd cannot take a bare description hash; pass the description whose SHA-256 it is as well",
       );
     }
     if (request.amountMsat < 0n)
@@ -124,7 +130,7 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
       throw adapterError("createInvoice", "INVALID_INPUT", "expirySeconds must be a positive whole number");
     }
     const description = request.description ?? "";
-    if (Buffer.byteLength(description) > 639) {
+    if (!deschashonly && Buffer.byteLength(description) > 639) {
       throw adapterError("createInvoice", "INVALID_INPUT", "description is longer than 639 bytes");
     }
     const label = request.label ?? `${labelPrefix}-${randomUUID()}`;
@@ -134,6 +140,7 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
         label,
         description,
         expiry: request.expirySeconds,
+        ...(deschashonly ? { deschashonly: true } : {}),
       });
       return {
         paymentHash: created.payment_hash,
