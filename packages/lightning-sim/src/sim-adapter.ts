@@ -14,7 +14,6 @@ import {
   type PayInvoiceRequest,
   type PaymentAdapter,
   type PaymentAdapterCapabilities,
-  type PaymentResult,
   type SettledInvoiceSubscription,
   type SettledInvoiceSubscriptionOptions,
 } from "@peerpay/core";
@@ -148,7 +147,7 @@ export function createSimAdapter(options: SimAdapterOptions): PaymentAdapter {
           maxFeeMsat: request.maxFeeMsat,
           ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
         });
-      }) as Promise<PaymentResult>,
+      }),
 
     decodeInvoice: (paymentRequest: string) =>
       call("decodeInvoice", () => decode("decodeInvoice", paymentRequest)),
