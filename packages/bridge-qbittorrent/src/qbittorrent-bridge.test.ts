@@ -62,7 +62,7 @@ describe("qBittorrent bridge against real qbittorrent-nox", () => {
       sizeBytes: 32 * 1024 * 1024,
       uploadLimitKiB: 512,
       category: "films",
-      tags: ["peerpay"],
+      tags: ["peerpay:100sat/GiB", "seedbox"],
     });
     buyer = swarm.downloaders[0]!;
     await swarm.seeder.client.setBannedIps(userEntries);
@@ -86,7 +86,8 @@ describe("qBittorrent bridge against real qbittorrent-nox", () => {
   it("lists the torrent with its category and tags as labels", async () => {
     const torrents = await seller.listTorrents();
     const torrent = torrents.find((entry) => entry.infohash === swarm.torrent.infohash);
-    expect(torrent?.labels).toEqual(["films", "peerpay"]);
+    // the category, then the tags: core reads "peerpay:<price>" tags and label rules from these
+    expect(torrent?.labels).toEqual(["films", "peerpay:100sat/GiB", "seedbox"]);
     expect(torrent?.sizeBytes).toBe(swarm.torrent.sizeBytes);
     expect(torrent?.state).toBe("seeding");
   });
@@ -181,6 +182,34 @@ describe("qBittorrent bridge against real qbittorrent-nox", () => {
     await waitFor(dataFlowing, 15_000, "data flowing after the restart cycle");
   }, 60_000);
 
+  // Opt-in (PEERPAY_QBT_SLOW=1): how long an unban takes with no re-dial from either side — the
+  // buyer's own libtorrent retry, 30–60 s.
+  it.runIf(process.env.PEERPAY_QBT_SLOW === "1")(
+    "unban with no re-dial at all: the buyer comes back only on its own retry",
+    async () => {
+      await meter.pollNow();
+      await seller.block([buyer.address]);
+      await sleep(1500);
+      const started = performance.now();
+      await seller.unblock([buyer.address]);
+      const waited = await waitFor(() => swarm.seederSees(buyer), 90_000, "the buyer's own retry").catch(
+        () => undefined,
+      );
+      figures.push(
+        waited === undefined
+          ? "unban with no re-dial: no reconnect within 90 s"
+          : `unban with no re-dial: reconnected after ${(performance.now() - started).toFixed(0)} ms`,
+      );
+      if (waited === undefined) {
+        await seller.addPeers(swarm.torrent.infohash, [
+          { address: buyer.address, port: buyer.daemon.peerPort },
+        ]);
+      }
+      await waitFor(dataFlowing, 15_000, "data flowing again");
+    },
+    120_000,
+  );
+
   it("per-peer bytes over the whole run agree with what the buyer received", async () => {
     await sleep(2000);
     // Slow the seller to a trickle, let the torrent-level counters settle, then compare.
@@ -190,8 +219,9 @@ describe("qBittorrent bridge against real qbittorrent-nox", () => {
     await meter.pollNow();
     const received = (await buyer.client.getTorrent(swarm.torrent.infohash))?.downloaded ?? 0;
     const error = Math.abs(meter.total - received) / received;
+    const sellerTorrent = await swarm.seeder.client.getTorrent(swarm.torrent.infohash);
     figures.push(
-      `per-peer accounting over 3 bans, 3 reconnects and a bridge restart: bridge ${meter.total} B, buyer received ${received} B, error ${(error * 100).toFixed(3)}%`,
+      `per-peer accounting over 3 bans, 3 reconnects and a bridge restart: bridge ${meter.total} B, buyer received ${received} B, error ${(error * 100).toFixed(3)}% (seller's own torrent counter: ${sellerTorrent?.uploaded} B)`,
     );
     expect(received).toBeGreaterThan(1024 * 1024);
     expect(error).toBeLessThan(0.02);

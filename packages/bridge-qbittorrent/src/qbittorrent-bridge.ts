@@ -16,20 +16,16 @@ import {
   type PollResult,
   type TorrentBridge,
   type TorrentBridgeCapabilities,
-  type TorrentInfo,
   type TorrentPeers,
   tryNormalizeAddress,
 } from "@peerpay/core";
 import { QbittorrentBanList } from "./qbittorrent-ban-list.js";
 import { createBanStateStore } from "./qbittorrent-ban-state.js";
+import { normalizeAll, validateInfohash } from "./qbittorrent-input.js";
 import { PeerAccounting } from "./qbittorrent-peer-accounting.js";
 import { createQbittorrentSession, type QbittorrentLogger } from "./qbittorrent-session.js";
-import {
-  capabilitiesFor,
-  defaultCapabilities,
-  mapTorrentState,
-  parseQbittorrentVersion,
-} from "./qbittorrent-version.js";
+import { toTorrentInfo } from "./qbittorrent-torrent-info.js";
+import { capabilitiesFor, defaultCapabilities, parseQbittorrentVersion } from "./qbittorrent-version.js";
 import {
   addPeersResultSchema,
   parseWire,
@@ -277,59 +273,15 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
     },
     async close() {
       if (closed) return;
-      if (options.unblockOnClose && info) await banList.unblock(await banList.owned());
+      const wasConnected = info !== undefined;
+      if (options.unblockOnClose && wasConnected) await banList.unblock(await banList.owned());
       closed = true;
       info = undefined;
-      await session.request("auth/logout", { method: "POST" }).catch(() => undefined);
+      // Only end a session we have: a login just to log out would be wasteful, or a failed login.
+      if (wasConnected) await session.request("auth/logout", { method: "POST" }).catch(() => undefined);
     },
     getInstance: () => session.client,
   };
-}
-
-function toTorrentInfo(torrent: TorrentInfoWire): TorrentInfo {
-  const labels = [
-    ...(torrent.category ? [torrent.category] : []),
-    ...torrent.tags
-      .split(",")
-      .map((tag) => tag.trim())
-      .filter((tag) => tag.length > 0),
-  ];
-  return {
-    infohash: torrent.hash.toLowerCase(),
-    name: torrent.name,
-    labels,
-    sizeBytes: Math.round(torrent.total_size ?? torrent.size),
-    uploadedBytes: Math.round(torrent.uploaded),
-    downloadedBytes: Math.round(torrent.downloaded),
-    progress: Math.min(1, Math.max(0, torrent.progress)),
-    state: mapTorrentState(torrent.state),
-  };
-}
-
-function normalizeAll(addresses: readonly string[], operation: string): string[] {
-  return [
-    ...new Set(
-      addresses.map((value) => {
-        const address = tryNormalizeAddress(value);
-        if (!address) {
-          throw new BridgeError(
-            "qbittorrent",
-            operation,
-            "INVALID_INPUT",
-            `"${String(value).slice(0, 64)}" is not an IP address`,
-          );
-        }
-        return address;
-      }),
-    ),
-  ];
-}
-
-function validateInfohash(infohash: string, operation: string): string {
-  if (!/^[0-9a-fA-F]{40}$/.test(infohash)) {
-    throw new BridgeError("qbittorrent", operation, "INVALID_INPUT", "infohash must be 40 hex characters");
-  }
-  return infohash.toLowerCase();
 }
 
 function defaultStateFile(baseUrl: string): string {

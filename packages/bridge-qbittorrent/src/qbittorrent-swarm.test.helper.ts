@@ -135,6 +135,12 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
         }),
       async join(downloader) {
         await downloader.client.addTorrent(torrent.torrentFile);
+        // torrents/add answers before the torrent exists; peer calls would 404 until it does.
+        await waitFor(
+          async () => (await downloader.client.getTorrent(torrent.infohash)) !== undefined,
+          10_000,
+          "torrent added",
+        );
         await waitFor(
           async () => {
             if ((await receivedFromSeeder(downloader)) > 0) return true;

@@ -61,37 +61,3 @@ export const defaultCapabilities: TorrentBridgeCapabilities = {
   addPeers: true,
   kick: false,
 };
-
-/** Maps qBittorrent's torrent state names (4.x and 5.x) onto the contract's states. */
-export function mapTorrentState(
-  state: string,
-): "downloading" | "seeding" | "stopped" | "checking" | "queued" | "error" {
-  switch (state) {
-    case "uploading":
-    case "stalledUP":
-    case "forcedUP":
-      return "seeding";
-    case "downloading":
-    case "stalledDL":
-    case "forcedDL":
-    case "metaDL":
-    case "forcedMetaDL":
-      return "downloading";
-    case "pausedUP":
-    case "pausedDL":
-    case "stoppedUP":
-    case "stoppedDL":
-      return "stopped";
-    case "queuedUP":
-    case "queuedDL":
-      return "queued";
-    case "checkingUP":
-    case "checkingDL":
-    case "checkingResumeData":
-    case "allocating":
-    case "moving":
-      return "checking";
-    default:
-      return "error";
-  }
-}
