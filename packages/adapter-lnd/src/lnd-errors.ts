@@ -111,7 +111,7 @@ export function classifyLndFailure(failure: LndFailure): ErrorCode | undefined {
 const hints: Partial<Record<ErrorCode, string>> = {
   BACKEND_UNAVAILABLE: "LND is unreachable, still starting, or its wallet is locked; retry later",
   BACKEND_AUTH_FAILED:
-    "LND rejected the credentials (wrong macaroon for this node, or a TLS certificate that does not match)",
+    "LND rejected the macaroon (it belongs to another node, or was revoked or tampered with)",
   BACKEND_PERMISSION_DENIED: "the macaroon lacks a permission this call needs",
   TIMEOUT: "LND did not answer in time",
   UNSUPPORTED: "this LND does not offer the RPC (built without the needed subserver?)",
@@ -146,7 +146,9 @@ export function toLndAdapterError(value: unknown, options: ToAdapterErrorOptions
   const failure = describeLndFailure(value);
   const code = classifyLndFailure(failure) ?? options.fallback ?? "BACKEND_PROTOCOL_ERROR";
   const said = [failure.library, failure.details].filter(Boolean).join(": ");
-  const hint = hints[code];
+  const tls =
+    failure.grpcCode === grpcStatus.unavailable && tlsPatterns.some((pattern) => pattern.test(said));
+  const hint = tls ? "the TLS certificate does not match the node's (check the cert option)" : hints[code];
   const message = options.redact(
     [hint, said === "" ? undefined : `LND said ${said}`].filter(Boolean).join("; ") || "LND call failed",
   );
