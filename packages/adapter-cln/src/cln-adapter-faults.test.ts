@@ -7,7 +7,13 @@ import { createSimAdapter } from "@peerpay/lightning-sim";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ClnClient } from "./cln-client.js";
 import { ClnRpcError } from "./cln-errors.js";
-import { type ClnTestbed, createClnTestbed, rejection, until } from "./cln-testbed.test.support.js";
+import {
+  type ClnTestbed,
+  createClnTestbed,
+  rejection,
+  sha256Hex,
+  until,
+} from "./cln-testbed.test.support.js";
 
 describe("CLN adapter failure codes (lightningd double)", () => {
   let bed: ClnTestbed;
@@ -181,5 +187,30 @@ describe("CLN adapter failure codes (lightningd double)", () => {
     expect(oversized).toMatchObject({ code: "BACKEND_PROTOCOL_ERROR" });
     expect(oversized.message).toMatch(/larger than 4096 bytes/);
     await expect(adapter.getInfo()).resolves.toMatchObject({ nodeId: bed.clnNode.id });
+  });
+
+  it("falls back to pay when a node that should have xpay answers Unknown command", async () => {
+    const bare = await createClnTestbed({ disabledMethods: ["xpay"] });
+    try {
+      const invoice = await bare.peer.createInvoice({ amountMsat: 3_000n, expirySeconds: 600 });
+      const paid = await bare
+        .adapter("socket")
+        .payInvoice({ paymentRequest: invoice.paymentRequest, expectedAmountMsat: 3_000n, maxFeeMsat: 0n });
+      expect(sha256Hex(paid.preimage)).toBe(invoice.paymentHash);
+      expect(bare.double.requests.map((request) => request.method)).toEqual(
+        expect.arrayContaining(["xpay", "pay"]),
+      );
+      expect(bare.network.listPayments(bare.clnNode)).toHaveLength(1);
+      // With payMethod "xpay" asked for explicitly, there is no fallback.
+      const other = await bare.peer.createInvoice({ amountMsat: 3_000n, expirySeconds: 600 });
+      const refused = await rejection(
+        bare
+          .adapter("socket", { payMethod: "xpay" })
+          .payInvoice({ paymentRequest: other.paymentRequest, expectedAmountMsat: 3_000n, maxFeeMsat: 0n }),
+      );
+      expect(refused.code).toBe("UNSUPPORTED");
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -113,23 +113,18 @@ export async function payWithCln(input: PayWithClnInput): Promise<PaymentResult>
   const amountParams =
     decoded.amountMsat === undefined ? { amount_msat: `${request.expectedAmountMsat}msat` } : {};
   const maxfee = `${request.maxFeeMsat}msat`;
-  try {
-    if (useXpay) {
-      const paid = await client.call(
-        "xpay",
-        { invstring: request.paymentRequest.trim(), maxfee, retry_for: retryFor, ...amountParams },
-        { timeoutMs },
-      );
-      checkPreimage(paid.payment_preimage, decoded.paymentHash);
-      const amount = BigInt(paid.amount_msat);
-      const sent = BigInt(paid.amount_sent_msat);
-      return {
-        paymentHash: decoded.paymentHash,
-        preimage: paid.payment_preimage,
-        amountMsat: amount,
-        feeMsat: sent - amount,
-      };
-    }
+  const result = (paid: { payment_preimage: string; amount_msat: number; amount_sent_msat: number }) => {
+    checkPreimage(paid.payment_preimage, decoded.paymentHash);
+    const amount = BigInt(paid.amount_msat);
+    const sent = BigInt(paid.amount_sent_msat);
+    return {
+      paymentHash: decoded.paymentHash,
+      preimage: paid.payment_preimage,
+      amountMsat: amount,
+      feeMsat: sent - amount,
+    };
+  };
+  const payWithPay = async () => {
     const paid = await client.call(
       "pay",
       {
@@ -143,15 +138,25 @@ export async function payWithCln(input: PayWithClnInput): Promise<PaymentResult>
     if (paid.status !== "complete") {
       throw adapterError(operation, "PAYMENT_IN_FLIGHT", `pay returned status "${paid.status}"`);
     }
-    checkPreimage(paid.payment_preimage, decoded.paymentHash);
-    const amount = BigInt(paid.amount_msat);
-    const sent = BigInt(paid.amount_sent_msat);
-    return {
-      paymentHash: decoded.paymentHash,
-      preimage: paid.payment_preimage,
-      amountMsat: amount,
-      feeMsat: sent - amount,
-    };
+    return result(paid);
+  };
+  try {
+    if (!useXpay) return await payWithPay();
+    try {
+      return result(
+        await client.call(
+          "xpay",
+          { invstring: request.paymentRequest.trim(), maxfee, retry_for: retryFor, ...amountParams },
+          { timeoutMs },
+        ),
+      );
+    } catch (error) {
+      // A build that claims v24.11+ but runs without the xpay plugin: nothing was sent, use pay.
+      if (input.payMethod !== "auto" || !isClnRpcError(error, clnErrorCodes.JSONRPC2_METHOD_NOT_FOUND))
+        throw error;
+      log("warn", {}, "xpay is not available on this node; paying with pay");
+      return await payWithPay();
+    }
   } catch (error) {
     if (isClnRpcError(error, clnErrorCodes.PAY_INVOICE_ALREADY_PAID)) {
       const recorded = await findPayment(client, decoded.paymentHash);

@@ -1,6 +1,6 @@
 /**
  * The Core Lightning JSON-RPC shapes this package uses, written from CLN's documented request and
- * response schemas (`doc/schemas/<method>.json` in ElementsProject/lightning, v26.x; field names,
+ * response schemas (`doc/schemas/<method>.json` in ElementsProject/lightning as of v26.06; field names,
  * types and error codes are facts taken from there, the code is ours). One set, used by the adapter
  * to validate what the node sends back and by the lightningd double to validate what it receives,
  * so the two cannot drift apart.
@@ -25,7 +25,7 @@ const pubkey = z.string().regex(/^0[23][0-9a-f]{64}$/, "expected a compressed pu
 const hex = z.string().regex(/^([0-9a-f]{2})*$/, "expected hex");
 const label = z.union([z.string(), z.number().int()]);
 
-// --- JSON-RPC 2.0 envelope (doc/lightningd-rpc.7.md; lightningd/jsonrpc.c) -------------------
+// --- JSON-RPC 2.0 envelope: CLN v26.06 doc/lightningd-rpc.7.md and lightningd/jsonrpc.c ---------
 
 export const rpcIdSchema = z.union([z.string(), z.number()]);
 /** A request as lightningd requires it: `jsonrpc` "2.0", an id, a method and params (v23.05+). */
@@ -56,7 +56,7 @@ export const rpcResponseSchema = z.union([
   z.looseObject({ jsonrpc: z.literal("2.0"), method: z.string(), params: z.unknown() }),
 ]);
 
-// --- getinfo (doc/schemas/getinfo.json) ---------------------------------------------------------
+// --- getinfo: CLN v26.06 doc/schemas/getinfo.json ----------------------------------------------
 
 export const getinfoRequestSchema = z.object({});
 export const getinfoResponseSchema = z.looseObject({
@@ -80,7 +80,7 @@ export const getinfoResponseSchema = z.looseObject({
 });
 export type GetinfoResponse = z.infer<typeof getinfoResponseSchema>;
 
-// --- invoice (doc/schemas/invoice.json); errors -1, 900, 901, 902 --------------------------------
+// --- invoice: CLN v26.06 doc/schemas/invoice.json; errors -1, 900, 901, 902 --------------------
 
 export const invoiceRequestSchema = z.strictObject({
   amount_msat: z.union([msatInput, z.literal("any")]),
@@ -108,7 +108,7 @@ export const invoiceResponseSchema = z.looseObject({
 });
 export type InvoiceResponse = z.infer<typeof invoiceResponseSchema>;
 
-// --- listinvoices / waitanyinvoice entries (doc/schemas/listinvoices.json, waitanyinvoice.json) --
+// --- listinvoices, waitanyinvoice: CLN v26.06 doc/schemas/listinvoices.json, waitanyinvoice.json
 
 const invoiceEntryBase = {
   label: z.string(),
@@ -168,7 +168,7 @@ export const waitanyinvoiceResponseSchema = z.discriminatedUnion("status", [
 ]);
 export type WaitanyinvoiceResponse = z.infer<typeof waitanyinvoiceResponseSchema>;
 
-// --- pay (doc/schemas/pay.json); errors -1, 201, 203, 205, 206, 207, 210 --------------------------
+// --- pay: CLN v26.06 doc/schemas/pay.json; errors -1, 201, 203, 205, 206, 207, 210 ------------
 
 export const payRequestSchema = z
   .strictObject({
@@ -206,7 +206,7 @@ export const payResponseSchema = z.looseObject({
 });
 export type PayResponse = z.infer<typeof payResponseSchema>;
 
-// --- xpay (doc/schemas/xpay.json, added v24.11); errors -1, 203, 205, 207, 209, 219 ---------------
+// --- xpay (added v24.11): CLN v26.06 doc/schemas/xpay.json; errors -1, 203, 205, 207, 209, 219
 
 export const xpayRequestSchema = z.strictObject({
   invstring: z.string(),
@@ -227,7 +227,7 @@ export const xpayResponseSchema = z.looseObject({
 });
 export type XpayResponse = z.infer<typeof xpayResponseSchema>;
 
-// --- listpays (doc/schemas/listpays.json) -------------------------------------------------------
+// --- listpays: CLN v26.06 doc/schemas/listpays.json ---------------------------------------------
 
 export const listpaysRequestSchema = z.strictObject({
   bolt11: z.string().optional(),
@@ -265,7 +265,8 @@ export const payEntrySchema = z.discriminatedUnion("status", [
 export type PayEntry = z.infer<typeof payEntrySchema>;
 export const listpaysResponseSchema = z.looseObject({ pays: z.array(payEntrySchema) });
 
-// --- decode (doc/schemas/decode.json, v23.05+) and decodepay (removed in v26.04) ----------------
+// --- decode (v23.05+): CLN v26.06 doc/schemas/decode.json; decodepay (removed in v26.04):
+// CLN v25.12 doc/schemas/decodepay.json ----------------------------------------------------------
 
 const bolt11Fields = {
   currency: z.string(),

@@ -26,6 +26,7 @@ export interface ClnTestbed {
 export interface ClnTestbedOptions {
   readonly version?: string;
   readonly allowedMethods?: readonly string[];
+  readonly disabledMethods?: readonly string[];
 }
 
 export async function createClnTestbed(options: ClnTestbedOptions = {}): Promise<ClnTestbed> {
@@ -38,6 +39,7 @@ export async function createClnTestbed(options: ClnTestbedOptions = {}): Promise
     network,
     node: clnNode,
     ...(options.version ? { version: options.version } : {}),
+    ...(options.disabledMethods ? { disabledMethods: options.disabledMethods } : {}),
     rest: {
       runes: [TEST_RUNE],
       ...(options.allowedMethods ? { allowedMethods: options.allowedMethods } : {}),

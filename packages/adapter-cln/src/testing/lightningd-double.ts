@@ -31,6 +31,8 @@ export interface LightningdDoubleOptions {
   readonly node: SimNodeRef;
   /** The version getinfo reports; decides which methods exist (decode v23.05+, xpay v24.11+, no decodepay from v26.04). Default "v26.06.6". */
   readonly version?: string;
+  /** Methods to leave out even if the version has them (like `disable-plugin=cln-xpay`). */
+  readonly disabledMethods?: readonly string[];
   /** getinfo's `network`. Default "simnet" (the simulator's invoices are `lnsb…`). */
   readonly networkName?: string;
   /** Where the socket goes; default a fresh temp dir with `<dir>/simnet/lightning-rpc`. */
@@ -103,6 +105,7 @@ export async function createLightningdDouble(options: LightningdDoubleOptions): 
     payFailures,
   };
   const handlers = createDoubleHandlers(context);
+  for (const method of options.disabledMethods ?? []) handlers.delete(method);
   const faults: Faults = { delays: new Map(), drops: new Set(), raw: new Map(), chunkBytes: undefined };
   const requests: RpcRequest[] = [];
   const sockets = new Set<Socket>();
