@@ -105,7 +105,13 @@ export class PeerAccounting {
     for (const [address, state] of states) {
       if (byAddress.has(address)) continue;
       if (state.restartPending) state.goneSinceMark = true;
-      if (now - state.lastSeenAt > this.forgetAfterMs) states.delete(address);
+      if (now - state.lastSeenAt > this.forgetAfterMs) {
+        states.delete(address);
+        if (![...this.torrents.values()].some((other) => other.has(address))) {
+          this.rawForms.delete(address);
+          this.ports.delete(address);
+        }
+      }
     }
     return { peers, uploadedSum };
   }
