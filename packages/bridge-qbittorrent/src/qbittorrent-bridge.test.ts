@@ -225,5 +225,9 @@ describe("qBittorrent bridge against real qbittorrent-nox", () => {
     );
     expect(received).toBeGreaterThan(1024 * 1024);
     expect(error).toBeLessThan(0.02);
+    // Against the seller's own torrent counter (the same side of the wire): bytes in flight at a
+    // ban cannot explain a difference here, only the bridge's reconnect/restart rules could.
+    const sellerUploaded = sellerTorrent?.uploaded ?? 0;
+    expect(Math.abs(meter.total - sellerUploaded) / sellerUploaded).toBeLessThan(0.01);
   }, 30_000);
 });
