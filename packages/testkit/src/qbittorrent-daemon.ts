@@ -126,7 +126,12 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     if (current) await terminate(current);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    await rm(ownsRoot ? rootDir : profileDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     baseUrl,
     bindAddress: options.bindAddress,
