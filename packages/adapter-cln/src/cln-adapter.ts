@@ -102,11 +102,16 @@ export function createClnAdapter(options: ClnAdapterOptions): PaymentAdapter {
       log("debug", { operation, code: typed.code }, "operation failed");
       throw typed.operation === operation
         ? typed
-        : adapterError(operation, typed.code, typed.message, {
-            cause: typed,
-            retryable: typed.retryable,
-            ...(typed.details ? { details: typed.details } : {}),
-          });
+        : adapterError(
+            operation,
+            typed.code,
+            `${typed.operation}: ${typed.message.replace(/^\[cln\] [^:]*: /, "")}`,
+            {
+              cause: typed,
+              retryable: typed.retryable,
+              ...(typed.details ? { details: typed.details } : {}),
+            },
+          );
     }
   }
 
