@@ -12,8 +12,15 @@ import { z } from "zod";
 /** Schema types from CLN's `rpc-schema-draft.json` vocabulary. */
 const u64 = z.number().int().nonnegative().refine(Number.isSafeInteger, "integer too large for JSON number");
 const u32 = z.number().int().nonnegative().max(0xffff_ffff);
-/** `msat` on output: a JSON integer since v23.05. */
-export const msatOutput = u64;
+/** `msat` on output: a JSON integer since v23.05; before that a string such as "1000msat". */
+export const msatOutput = z.union([
+  u64,
+  z
+    .string()
+    .regex(/^\d{1,16}msat$/, "not an msat amount")
+    .transform((text) => Number(text.slice(0, -4)))
+    .pipe(u64),
+]);
 /** `msat` on input: an integer, or a string such as "1000msat", "10sat", "0.001btc". */
 export const msatInput = z.union([
   u64,
