@@ -26,7 +26,7 @@ export interface BlocklistSync {
 
 export function createBlocklistSync(options: {
   rpc: TransmissionRpc;
-  server: Promise<BlocklistServer>;
+  server: () => Promise<BlocklistServer>;
   onWarning: (message: string) => void;
 }): BlocklistSync {
   const { rpc, onWarning } = options;
@@ -40,7 +40,7 @@ export function createBlocklistSync(options: {
   };
 
   const applyNow = async (): Promise<void> => {
-    const server = await options.server;
+    const server = await options.server();
     server.setBlocked(desired);
     await server.refreshUserList(false).catch((error: unknown) => onWarning((error as Error).message));
     const expected = countBlocklistRules(server.currentText());
@@ -84,7 +84,7 @@ export function createBlocklistSync(options: {
 
   return {
     async takeOver(state, session, saveOriginal) {
-      const server = await options.server;
+      const server = await options.server();
       const current = { url: session["blocklist-url"], enabled: session["blocklist-enabled"] };
       let original = state.original;
       if (!original) {
@@ -123,7 +123,7 @@ export function createBlocklistSync(options: {
     async restore(state, clearOriginal) {
       const original = state.original;
       if (!original) return;
-      const server = await options.server;
+      const server = await options.server();
       if (original.url === "") {
         // No user URL to re-fetch: leave the daemon a list without the bridge's blocks.
         server.setUserListUrl("");

@@ -14,7 +14,7 @@ import {
   type TorrentPeers,
   tryNormalizeAddress,
 } from "@peerpay/core";
-import { startBlocklistServer } from "./transmission-blocklist-server.js";
+import { type BlocklistServer, startBlocklistServer } from "./transmission-blocklist-server.js";
 import { createBlocklistSync } from "./transmission-blocklist-sync.js";
 import {
   readBridgeState,
@@ -128,16 +128,20 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
       }),
   });
 
-  const serverPromise = startBlocklistServer({
-    host: options.blocklistServer?.host ?? "127.0.0.1",
-    port: options.blocklistServer?.port ?? 0,
-    ...(options.blocklistServer?.publicHost ? { publicHost: options.blocklistServer.publicHost } : {}),
-    fetchTimeoutMs: timeoutMs,
-    refreshMs: options.userBlocklistRefreshMs ?? 3_600_000,
-    onWarning,
-  });
-  serverPromise.catch(() => undefined);
-  const sync = createBlocklistSync({ rpc, server: serverPromise, onWarning });
+  // Started on first use, so a bridge that never connects holds no listening socket.
+  let serverPromise: Promise<BlocklistServer> | undefined;
+  const server = (): Promise<BlocklistServer> => {
+    serverPromise ??= startBlocklistServer({
+      host: options.blocklistServer?.host ?? "127.0.0.1",
+      port: options.blocklistServer?.port ?? 0,
+      ...(options.blocklistServer?.publicHost ? { publicHost: options.blocklistServer.publicHost } : {}),
+      fetchTimeoutMs: timeoutMs,
+      refreshMs: options.userBlocklistRefreshMs ?? 3_600_000,
+      onWarning,
+    });
+    return serverPromise;
+  };
+  const sync = createBlocklistSync({ rpc, server, onWarning });
 
   const connect = async (): Promise<ClientInfo> => {
     if (closed) throw new BridgeError("transmission", "connect", "INVALID_INPUT", "the bridge is closed");
@@ -294,8 +298,10 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
         await sync.apply(state!.blocked);
       }
       if (kickEnabled && !features.blockDisconnects) {
-        await refreshBlockedConnected();
-        await kickBlockedPeers();
+        // The block itself is in force; a failed kick is reported, and the next poll tries again.
+        await refreshBlockedConnected()
+          .then(kickBlockedPeers)
+          .catch((error: unknown) => onWarning(`kick failed: ${(error as Error).message}`));
       }
     },
     async unblock(addresses) {
@@ -351,7 +357,7 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
       } finally {
         info = undefined;
         accounting.reset();
-        await (await serverPromise.catch(() => undefined))?.close();
+        await (await serverPromise?.catch(() => undefined))?.close();
       }
     },
     getInstance: () => rpc.client,
