@@ -119,6 +119,7 @@ describe("createClnRestTransport", () => {
 
   it("refuses a URL that is not http(s) and a missing rune at construction", () => {
     expect(() => createClnRestTransport({ url: "ftp://127.0.0.1", rune: "r" })).toThrow(/http/);
+    expect(() => createClnRestTransport({ url: "not a url", rune: "r" })).toThrow(/not a URL/);
     expect(() => createClnRestTransport({ url: "http://127.0.0.1:1", rune: "" })).toThrow(/rune/);
   });
 });

@@ -28,7 +28,12 @@ export interface ClnRestTransportOptions {
 }
 
 export function createClnRestTransport(options: ClnRestTransportOptions): ClnTransport {
-  const base = new URL(options.url);
+  let base: URL;
+  try {
+    base = new URL(options.url);
+  } catch {
+    throw new AdapterError(ADAPTER_NAME, "configure", "INVALID_CONFIG", "rest.url is not a URL");
+  }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
     throw new AdapterError(
       ADAPTER_NAME,
