@@ -17,6 +17,7 @@ import {
   type PaymentAdapter,
   type PeerEndpoint,
   type TorrentBridge,
+  type TorrentInfo,
 } from "@peerpay/core";
 import { createPollLoop, type PollLoop } from "./poll-loop.js";
 import type { ServiceLogger } from "./service-logger.js";
@@ -124,6 +125,10 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
       return seller;
     } catch (error) {
       notSelling.set(origin, Date.now() + discoveryRetryMs);
+      logger.info(
+        { seller: origin, code: isPeerpayError(error) ? error.code : "INTERNAL" },
+        "no peerpay endpoint answered at this peer; asking again later",
+      );
       if (isPeerpayError(error) && error.code === "PRICE_TOO_HIGH") {
         note({ kind: "refused", seller: origin, detail: error.message });
       }
@@ -206,15 +211,52 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
     }
   };
 
+  /**
+   * Per torrent: the client's own downloaded counter when first seen, what the per-peer counts
+   * attributed since, and which peers delivered. A peer's last bytes before it disconnects (a
+   * completed download closes seed-to-seed connections) never show in a per-peer snapshot; when
+   * one seller alone delivered a torrent, the client's exact torrent counter gives them back.
+   */
+  const torrentTally = new Map<string, { startBytes: number; attributed: bigint; deliverers: Set<string> }>();
+
+  const reconcileCompleted = (torrents: readonly TorrentInfo[]) => {
+    const extra: Parameters<Buyer["recordReceived"]>[0][number][] = [];
+    for (const torrent of torrents) {
+      const tally = torrentTally.get(torrent.infohash);
+      if (!tally || torrent.progress < 1 || tally.deliverers.size !== 1) continue;
+      const [only] = tally.deliverers;
+      const seller = only === undefined ? undefined : sellers.get(only);
+      const missing = BigInt(Math.max(0, torrent.downloadedBytes - tally.startBytes)) - tally.attributed;
+      if (!seller || missing <= 0n) continue;
+      tally.attributed += missing;
+      extra.push({ seller: seller.origin, infohash: torrent.infohash, bytes: missing });
+    }
+    return extra;
+  };
+
   const pollOnce = async () => {
     const poll = await bridge.poll();
     const torrents = await bridge.listTorrents();
+    for (const torrent of torrents) {
+      if (!torrentTally.has(torrent.infohash)) {
+        torrentTally.set(torrent.infohash, {
+          startBytes: torrent.downloadedBytes,
+          attributed: 0n,
+          deliverers: new Set(),
+        });
+      }
+    }
     const incomplete = new Set(
       torrents.filter((torrent) => torrent.progress < 1).map((torrent) => torrent.infohash),
     );
     const received: Parameters<Buyer["recordReceived"]>[0][number][] = [];
     for (const torrent of poll.torrents) {
+      const tally = torrentTally.get(torrent.infohash);
       for (const peer of torrent.peers) {
+        if (peer.downloadedBytes > 0 && tally) {
+          tally.attributed += BigInt(peer.downloadedBytes);
+          tally.deliverers.add(originFor(peer.address));
+        }
         const seller = await findSeller(peer.address);
         if (!seller) continue;
         seller.torrents.set(torrent.infohash, { address: peer.address, port: peer.port });
@@ -228,6 +270,7 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
         }
       }
     }
+    received.push(...reconcileCompleted(torrents));
     if (received.length > 0) await buyer.recordReceived(received);
     for (const seller of sellers.values()) {
       if (Date.now() - seller.lastBalanceCheck < balanceIntervalMs) continue;
