@@ -1,7 +1,7 @@
 /**
  * Ban-list edge cases against a real qbittorrent-nox 4.5.2 (no swarm needed): IPv6 and
  * IPv4-mapped input, the user's own entry asked to be blocked, many user entries kept through a
- * rewrite, the persisted state file, and a damaged state file.
+ * rewrite, the persisted state file, a damaged state file, and no-password use on a whitelisted subnet.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,7 +24,11 @@ describe("qBittorrent ban list (real qbittorrent-nox)", () => {
 
   beforeAll(async () => {
     rootDir = await mkdtemp(join(tmpdir(), "peerpay-qbt-banlist-"));
-    daemon = await startQbittorrentDaemon({ bindAddress: "127.0.0.96", rootDir });
+    daemon = await startQbittorrentDaemon({
+      bindAddress: "127.0.0.96",
+      rootDir,
+      authSubnetWhitelist: "127.0.0.0/8",
+    });
     client = createQbittorrentTestClient(daemon);
     await client.setBannedIps(userList);
   }, 60_000);
@@ -65,6 +69,18 @@ describe("qBittorrent ban list (real qbittorrent-nox)", () => {
       .block(["198.51.100.70", "10.0.0.1,10.0.0.2"])
       .catch((error: unknown) => error);
     expect(isPeerpayError(failure) && failure.code).toBe("INVALID_INPUT");
+    expect((await client.getBannedIps()).sort()).toEqual([...userList].sort());
+    await bridge.close();
+  });
+
+  it("works without a password where the WebUI whitelists the bridge's subnet", async () => {
+    const bridge = createQbittorrentBridge({
+      baseUrl: daemon.baseUrl,
+      stateFile: join(rootDir, "bans-3.json"),
+    });
+    await expect(bridge.connect()).resolves.toMatchObject({ version: "v4.5.2" });
+    await bridge.block(["198.51.100.80"]);
+    await bridge.unblock(["198.51.100.80"]);
     expect((await client.getBannedIps()).sort()).toEqual([...userList].sort());
     await bridge.close();
   });

@@ -16,6 +16,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createQbittorrentBridge, type QbittorrentBridge } from "./qbittorrent-bridge.js";
 
+/** Failed logins as the daemon itself logged them (waits briefly: the log is written async). */
+async function loginFailures(daemon: QbittorrentDaemon): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return (await daemon.readApplicationLog())
+    .split("\n")
+    .filter((line) => line.includes("WebAPI login failure")).length;
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<PeerpayError> {
   const failure = await promise.then(
     () => undefined,
@@ -74,9 +82,20 @@ describe("qBittorrent bridge failures (real qbittorrent-nox)", () => {
       expect(again.message).toMatch(/not retrying/);
       expect(`${again.message} ${JSON.stringify(again)}`).not.toContain(password);
     }
-    // One failure only: the right password still works (five would have banned this address).
+    // One failure only, by the daemon's own log; the right password still works (five failures
+    // would have banned this address).
+    expect(await loginFailures(loginDaemon)).toBe(1);
     const good = bridgeFor(loginDaemon, loginDaemon.password);
     await expect(good.connect()).resolves.toMatchObject({ client: "qbittorrent", version: "v4.5.2" });
+  });
+
+  it("no password where the WebUI wants a login: BACKEND_AUTH_FAILED, and no login attempt", async () => {
+    const bridge = createQbittorrentBridge({ baseUrl: loginDaemon.baseUrl, stateFile: false });
+    bridges.push(bridge);
+    const failure = await failureOf(bridge.connect());
+    expect(failure.code).toBe("BACKEND_AUTH_FAILED");
+    expect(failure.message).toMatch(/wants a login/);
+    expect(await loginFailures(loginDaemon)).toBe(1); // still only the previous test's one
   });
 
   it("a 403 on login (the WebUI banned this address) is BACKEND_PERMISSION_DENIED and is not retried", async () => {

@@ -196,8 +196,14 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
       const previous = lastTorrentUploaded.get(torrent.hash);
       const delta = previous === undefined || baseline ? 0 : Math.max(0, torrent.uploaded - previous);
       lastTorrentUploaded.set(torrent.hash, torrent.uploaded);
+      // Downloading torrents count too: a buyer polls the sellers it receives from.
       const active =
-        torrent.upspeed > 0 || torrent.num_leechs > 0 || delta > 0 || torrentsWithPeers.has(torrent.hash);
+        torrent.upspeed > 0 ||
+        torrent.dlspeed > 0 ||
+        torrent.num_leechs > 0 ||
+        torrent.num_seeds > 0 ||
+        delta > 0 ||
+        torrentsWithPeers.has(torrent.hash);
       if (active) work.push([torrent, delta]);
     }
     const known = new Set(torrents.map((torrent) => torrent.hash));

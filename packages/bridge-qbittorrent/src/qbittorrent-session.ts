@@ -48,6 +48,8 @@ export interface QbittorrentSession {
 
 const bridgeName = "qbittorrent";
 const farFuture = new Date(8.64e15);
+/** A placeholder sid for @ctrl/qbittorrent's state: never sent (our Cookie header replaces it). */
+const managedSid = "managed-by-peerpay";
 
 export function createQbittorrentSession(options: QbittorrentSessionOptions): QbittorrentSession {
   const baseUrl = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
@@ -122,12 +124,13 @@ export function createQbittorrentSession(options: QbittorrentSessionOptions): Qb
     }
     credentialsRejectedAt = undefined;
     cookie = parseSessionCookie(response.headers.get("set-cookie"));
-    client.state.auth = { sid: cookie?.value ?? "", expires: farFuture };
+    client.state.auth = { sid: cookie?.value || managedSid, expires: farFuture };
     loggedIn = true;
     options.logger?.debug?.(`[qbittorrent] logged in to ${baseUrl} (cookie ${cookie?.name ?? "none"})`);
   };
 
   const login = (): Promise<void> => {
+    if (!needsLogin) return Promise.resolve();
     inFlight ??= performLogin().finally(() => {
       inFlight = undefined;
     });
@@ -135,9 +138,10 @@ export function createQbittorrentSession(options: QbittorrentSessionOptions): Qb
   };
 
   const send = async (path: string, request: QbittorrentRequest): Promise<string> => {
-    // @ctrl/qbittorrent logs in by itself when it has no auth state; we own login, so give it one.
-    client.state.auth ??= { sid: "", expires: farFuture };
-    const headers: Record<string, string> = cookie ? { Cookie: `${cookie.name}=${cookie.value}` } : {};
+    // @ctrl/qbittorrent logs in by itself (a failed login counts toward the WebUI's IP ban) when its
+    // auth state has no sid; we own login, so it always has one, and we set the Cookie header.
+    client.state.auth = { sid: cookie?.value || managedSid, expires: farFuture };
+    const headers: Record<string, string> = { Cookie: cookie ? `${cookie.name}=${cookie.value}` : "" };
     const method = request.method ?? (request.form ? "POST" : "GET");
     const body = request.form ? new URLSearchParams(request.form) : undefined;
     return client.request<string>(`/${path}`, method, request.query, body, headers, false);

@@ -19,7 +19,9 @@ export const torrentInfoSchema = z.looseObject({
   progress: z.number().catch(0),
   state: z.string().catch("unknown"),
   upspeed: count,
+  dlspeed: count,
   num_leechs: count,
+  num_seeds: count,
 });
 export type TorrentInfoWire = z.infer<typeof torrentInfoSchema>;
 export const torrentListSchema = z.array(torrentInfoSchema);

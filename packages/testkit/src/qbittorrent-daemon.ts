@@ -55,6 +55,8 @@ export interface QbittorrentDaemon {
   readonly downloadDir: string;
   /** stdout/stderr of the process, for diagnosing a failed start. */
   readonly logPath: string;
+  /** qBittorrent's own log (e.g. "WebAPI login failure … attempt count: N"), "" if not written yet. */
+  readApplicationLog(): Promise<string>;
   /** Stops the process (keeps the profile) and starts it again on the same ports. */
   restart(): Promise<void>;
   /** Stops the process without deleting anything (for "WebUI down" tests); `start()` brings it back. */
@@ -145,6 +147,8 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     profileDir,
     downloadDir,
     logPath,
+    readApplicationLog: () =>
+      readFile(join(profileDir, "qBittorrent", "data", "logs", "qbittorrent.log"), "utf8").catch(() => ""),
     async restart() {
       await halt();
       await launch();
