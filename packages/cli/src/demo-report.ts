@@ -123,6 +123,7 @@ export function createDemoReport(parts: DemoReportParts) {
         "",
         "summary (simulated Lightning network: not real money)",
         `  payments: ${paid.count}, paid ${describeMsat(paid.paidMsat)} + ${describeMsat(paid.feesMsat)} routing fees`,
+        `  prepaid credit the buyer still holds with the seller: ${describeMsat(earnedMsat - costMsat)}`,
         ...checks.map((check) => `  ${check.ok ? "✔" : "✘"} ${check.text}`),
       ];
       return {
