@@ -126,6 +126,7 @@ export {
   wellKnownSchema,
 } from "./negotiation-schemas.js";
 export {
+  describeLedgerTerms,
   negotiationFromSellerLedger,
   type SellerLedgerNegotiation,
 } from "./negotiation-seller-ledger.js";
@@ -169,11 +170,6 @@ export {
   type SettlementOutcome,
   type SkippedSample,
 } from "./seller-ledger.js";
-export {
-  describeLedgerTerms,
-  type SellerNegotiationParts,
-  sellerNegotiationParts,
-} from "./seller-ledger-negotiation.js";
 export {
   type SettlementWatcher,
   type SettlementWatcherOptions,

@@ -3,6 +3,7 @@
  * account view, the price list comes from the price book, and the published terms from the ledger
  * policy. `createNegotiationHandler({ adapter, store: ledger.store, ...negotiationFromSellerLedger(ledger) })`.
  */
+import type { ResolvedLedgerPolicy } from "./ledger-policy.js";
 import type { MsatPerGiB } from "./money.js";
 import type { NegotiationAccounts, NegotiationPricing, NegotiationTerms } from "./negotiation-options.js";
 import type { SellerLedger } from "./seller-ledger.js";
@@ -41,11 +42,20 @@ export function negotiationFromSellerLedger(ledger: SellerLedger): SellerLedgerN
       },
       priceOf: (infohash) => ledger.priceOf(infohash).priceMsatPerGiB,
     },
-    terms: {
-      freeAllowanceBytes: policy.freeAllowanceBytes,
-      blockThresholdMsat: policy.baseCreditLineMsat,
-      unblockThresholdMsat: policy.resumeBalanceMsat,
-      creditRule: `credit line = min(${policy.maxCreditLineMsat}, ${policy.baseCreditLineMsat} + floor(paid × ${policy.creditGrowthBasisPoints} / 10000)) msat`,
-    },
+    terms: describeLedgerTerms(policy),
+  };
+}
+
+/** The terms a seller publishes, from its ledger policy. */
+export function describeLedgerTerms(policy: ResolvedLedgerPolicy): NegotiationTerms {
+  const percent = Number(policy.creditGrowthBasisPoints) / 100;
+  return {
+    freeAllowanceBytes: policy.freeAllowanceBytes,
+    blockThresholdMsat: policy.baseCreditLineMsat,
+    unblockThresholdMsat: policy.resumeBalanceMsat,
+    creditRule:
+      policy.creditGrowthBasisPoints === 0n
+        ? `a fixed credit line of ${policy.baseCreditLineMsat} msat`
+        : `credit line = min(${policy.maxCreditLineMsat}, ${policy.baseCreditLineMsat} + ${percent}% of all you have paid) msat`,
   };
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createLedgerPolicy } from "./ledger-policy.js";
 import { createMemoryLedgerStore } from "./memory-ledger-store.js";
+import { describeLedgerTerms, negotiationFromSellerLedger } from "./negotiation-seller-ledger.js";
 import { createPriceBook } from "./price-book.js";
 import { createSellerLedger } from "./seller-ledger.js";
-import { describeLedgerTerms, sellerNegotiationParts } from "./seller-ledger-negotiation.js";
 
-describe("seller ledger as negotiation parts", () => {
+describe("the seller ledger behind the negotiation handler", () => {
   const store = createMemoryLedgerStore();
   const ledger = createSellerLedger({
     store,
@@ -16,7 +16,7 @@ describe("seller ledger as negotiation parts", () => {
       resumeBalanceMsat: 500n,
     }),
   });
-  const parts = sellerNegotiationParts(ledger);
+  const parts = negotiationFromSellerLedger(ledger);
 
   it("publishes the prices and the policy's terms", () => {
     expect(parts.pricing.defaultPrice()).toBe(10_000n);
@@ -42,6 +42,7 @@ describe("seller ledger as negotiation parts", () => {
       amountToUnblockMsat: 500n,
       offerMsat: 10_500n,
     });
-    expect(parts.store).toBe(store);
+    // A peer in good standing is offered nothing: it has nothing to pay.
+    expect(await parts.accounts.getView("192.0.2.5")).toMatchObject({ blocked: false, offerMsat: 0n });
   });
 });
