@@ -23,7 +23,7 @@ import { createPollLoop, type PollLoop } from "./poll-loop.js";
 import type { ServiceLogger } from "./service-logger.js";
 
 /** The port a seller's negotiation endpoint listens on unless it says otherwise (docs/protocol.md). */
-export const DEFAULT_NEGOTIATION_PORT = 6402;
+export const DEFAULT_NEGOTIATION_PORT = 9736;
 
 export interface BuyerServiceOptions {
   readonly bridge: TorrentBridge;
@@ -34,7 +34,7 @@ export interface BuyerServiceOptions {
   readonly sourceAddress?: string;
   /** The buyer's BitTorrent listening port(s), so a seller can re-dial it after payment. */
   readonly listenPorts?: readonly number[];
-  /** Port of sellers' negotiation endpoints. Default 6402. */
+  /** Port of sellers' negotiation endpoints. Default 9736. */
   readonly sellerPort?: number;
   readonly pollIntervalMs?: number;
   /** How often a seller's balance is asked, per seller. Default 2000 ms. */
