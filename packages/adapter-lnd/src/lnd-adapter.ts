@@ -122,13 +122,15 @@ export function createLndAdapter(options: LndAdapterOptions = {}): PaymentAdapte
       throw lndError("decodeInvoice", "INVALID_INPUT", "LND could not decode the payment request");
     }
     const createdAt = (decoded as { created_at?: string }).created_at;
+    if (!createdAt)
+      throw lndError("decodeInvoice", "BACKEND_PROTOCOL_ERROR", "LND's decoded invoice has no creation date");
     return {
       paymentHash: decoded.id,
       paymentRequest: paymentRequest.trim(),
       network,
       payee: decoded.destination,
       ...(decoded.mtokens && decoded.mtokens !== "0" ? { amountMsat: BigInt(decoded.mtokens) } : {}),
-      createdAt: createdAt ? new Date(createdAt) : new Date(Date.parse(decoded.expires_at) - 3_600_000),
+      createdAt: new Date(createdAt),
       expiresAt: new Date(decoded.expires_at),
       ...(decoded.description ? { description: decoded.description } : {}),
       ...(decoded.description_hash ? { descriptionHash: decoded.description_hash } : {}),

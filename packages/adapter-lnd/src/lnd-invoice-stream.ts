@@ -82,6 +82,7 @@ export function subscribeSettledInvoices(
   const queue: LndInvoiceEvent[] = [];
   let pumping: Promise<void> | undefined;
   let generation = 0;
+  let rescanned = false;
 
   const report = (error: unknown) => {
     if (!open) return;
@@ -168,6 +169,13 @@ export function subscribeSettledInvoices(
       emitter = subscription;
       subscription.on("invoice_updated", (event: LndInvoiceEvent) => {
         if (mine !== generation || !event.is_confirmed || typeof event.confirmed_index !== "number") return;
+        if (after === 0 && cursor === 0 && event.confirmed_index > 1 && !rescanned) {
+          // Subscribed "live only" because nothing had settled yet, but this is not the first
+          // settlement: something settled between the scan and the subscription. Scan again.
+          rescanned = true;
+          void connect();
+          return;
+        }
         enqueue([event]);
       });
       subscription.on("error", (error: unknown) => {

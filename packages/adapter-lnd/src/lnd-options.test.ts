@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isPeerpayError, type PeerpayError } from "@peerpay/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { resolveLndOptions } from "./lnd-options.js";
 
 const macaroon = Buffer.from(`0201036c6e64${"ab".repeat(120)}`, "hex");
@@ -13,6 +13,7 @@ const macaroonPath = join(directory, "admin.macaroon");
 const certPath = join(directory, "tls.cert");
 writeFileSync(macaroonPath, macaroon);
 writeFileSync(certPath, pem);
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 function configError(run: () => unknown): PeerpayError {
   try {
