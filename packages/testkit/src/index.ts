@@ -27,6 +27,7 @@ export {
   type QbittorrentTestTorrent,
 } from "./qbittorrent-daemon-client.js";
 export { hashQbittorrentPassword } from "./qbittorrent-daemon-config.js";
+export { startTestTracker, type TestTracker, type TestTrackerOptions } from "./test-tracker.js";
 export { type CreateTestTorrentOptions, createTestTorrent, type TestTorrent } from "./torrent-file.js";
 export {
   type AddedTransmissionTorrent,
@@ -34,3 +35,8 @@ export {
   type TransmissionDaemon,
   type TransmissionDaemonOptions,
 } from "./transmission-daemon.js";
+export {
+  canCreateNetworkNamespaces,
+  createTestNetworkNamespace,
+  type TestNetworkNamespace,
+} from "./transmission-daemon-netns.js";

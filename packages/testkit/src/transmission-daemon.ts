@@ -42,6 +42,11 @@ export interface TransmissionDaemonOptions {
   readonly startTimeoutMs?: number;
   /** Executable, default "transmission-daemon". */
   readonly executable?: string;
+  /**
+   * Run inside this network namespace (`ip netns exec`, root only; see transmission-daemon-netns.ts);
+   * `bindAddress` is then the namespace's address and the ports are picked at random.
+   */
+  readonly networkNamespace?: string;
 }
 
 export interface AddedTransmissionTorrent {
@@ -92,8 +97,12 @@ export async function startTransmissionDaemon(
   await mkdir(downloadDir, { recursive: true });
   const username = options.username ?? "peerpay";
   const password = options.password ?? randomBytes(12).toString("base64url");
-  const peerPort = options.peerPort ?? (await freePort(options.bindAddress));
-  const rpcPort = options.rpcPort ?? (await freePort(options.bindAddress, peerPort));
+  // Inside a fresh namespace every port is free; outside, ask the OS.
+  const inNamespace = options.networkNamespace !== undefined;
+  const randomPort = () => 20_000 + (randomBytes(2).readUInt16BE(0) % 40_000);
+  const peerPort = options.peerPort ?? (inNamespace ? randomPort() : await freePort(options.bindAddress));
+  const rpcPort =
+    options.rpcPort ?? (inNamespace ? peerPort + 1 : await freePort(options.bindAddress, peerPort));
   await writeTransmissionSettings(configDir, {
     bindAddress: options.bindAddress,
     peerPort,
@@ -119,7 +128,12 @@ export async function startTransmissionDaemon(
 
   const launch = async (): Promise<void> => {
     const log = createWriteStream(logPath, { flags: "a" });
-    const process_ = spawn(options.executable ?? "transmission-daemon", ["-f", "-g", configDir], {
+    const executable = options.executable ?? "transmission-daemon";
+    const [command, args] = inNamespace
+      ? ["ip", ["netns", "exec", options.networkNamespace!, executable, "-f", "-g", configDir]]
+      : [executable, ["-f", "-g", configDir]];
+    // `ip netns exec` execs the daemon in place, so the PID is the daemon's.
+    const process_ = spawn(command as string, args as string[], {
       env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
       stdio: ["ignore", "pipe", "pipe"],
     });
