@@ -9,6 +9,11 @@ command -v qbittorrent-nox >/dev/null 2>&1 || need+=(qbittorrent-nox)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Headless Chromium for the status page test (playwright-core drives it; no browser download).
+# Large: skip with PEERPAY_SKIP_BROWSER=1 (that test is then skipped with its reason).
+if [ "${PEERPAY_SKIP_BROWSER:-0}" != "1" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
