@@ -279,6 +279,14 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
         if (peers) torrents.push(peers);
       }
       blockedConnected = findBlocked(answer.torrents);
+      if (state && state.stoppedForKick.length > 0) {
+        // A kick whose start failed (the daemon went away mid-kick): start those torrents again.
+        await kicker
+          .resume([...state.stoppedForKick])
+          .catch((error: unknown) =>
+            onWarning(`resuming kicked torrents failed: ${(error as Error).message}`),
+          );
+      }
       if (blockedConnected.length > 0 && kickEnabled && !features.blockDisconnects) {
         await kickBlockedPeers().catch((error: unknown) =>
           onWarning(`kick failed: ${(error as Error).message}`),

@@ -26,6 +26,8 @@ export interface KickerOptions {
 
 export function createKicker(options: KickerOptions): Kicker {
   const lastKick = new Map<string, number>();
+  /** Torrents being restarted right now (a poll and a block() may both ask). */
+  const inProgress = new Set<string>();
   const { rpc } = options;
 
   const statuses = async (infohashes: readonly string[]) => {
@@ -60,7 +62,8 @@ export function createKicker(options: KickerOptions): Kicker {
     async kick(infohashes) {
       const now = Date.now();
       const due = infohashes.filter(
-        (infohash) => now - (lastKick.get(infohash) ?? -Infinity) >= options.minIntervalMs,
+        (infohash) =>
+          !inProgress.has(infohash) && now - (lastKick.get(infohash) ?? -Infinity) >= options.minIntervalMs,
       );
       if (due.length === 0) return [];
       const current = await statuses(due);
@@ -70,19 +73,27 @@ export function createKicker(options: KickerOptions): Kicker {
       });
       const kicked: string[] = [];
       for (const infohash of running) {
+        if (inProgress.has(infohash)) continue;
+        inProgress.add(infohash);
         lastKick.set(infohash, now);
-        await options.markStopped(infohash, true);
-        await rpc.call("torrent-stop", { ids: [infohash] }, empty);
         try {
-          await waitStopped(infohash);
+          await options.markStopped(infohash, true);
+          await rpc.call("torrent-stop", { ids: [infohash] }, empty);
+          try {
+            await waitStopped(infohash);
+          } finally {
+            // If this fails (daemon gone), the state file still lists the torrent: resumed later.
+            await start(infohash);
+          }
         } finally {
-          await start(infohash);
+          inProgress.delete(infohash);
         }
         kicked.push(infohash);
       }
       return kicked;
     },
-    async resume(infohashes) {
+    async resume(requested) {
+      const infohashes = requested.filter((infohash) => !inProgress.has(infohash));
       if (infohashes.length === 0) return;
       const current = await statuses(infohashes);
       for (const infohash of infohashes) {
