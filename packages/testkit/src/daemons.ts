@@ -2,6 +2,14 @@
  * The harnesses alone, without the vitest suites: start real torrent daemons and make test
  * torrents from any program (the demo uses these).
  */
+
+export {
+  createTestNetworkPair,
+  type TestNamespaceEnd,
+  type TestNetworkPair,
+  type TestNetworkPairOptions,
+  writeNamespaceExecutable,
+} from "./netns-pair.js";
 export {
   type QbittorrentDaemon,
   type QbittorrentDaemonOptions,
