@@ -1,3 +1,36 @@
+export { decodePeerpayMessage, encodePeerpayMessage } from "./bep10-codec.js";
+export {
+  BEP10_MAX_FRAME_BYTES,
+  type ExtendedFrame,
+  frameBep10Handshake,
+  frameExtendedMessage,
+  framePeerpayMessage,
+  parseExtendedFrame,
+  readExtendedFrame,
+} from "./bep10-frame.js";
+export { decodeBep10Handshake, encodeBep10Handshake, peerpayExtensionId } from "./bep10-handshake.js";
+export {
+  BEP10_HANDSHAKE_ID,
+  BEP10_MAX_HANDSHAKE_BYTES,
+  BEP10_MESSAGE_ID,
+  type Bep10Handshake,
+  type CreditMessage,
+  type PaidMessage,
+  type PaymentRequiredMessage,
+  PEERPAY_EXTENSION_NAME,
+  PEERPAY_EXTENSION_VERSION,
+  PEERPAY_MAX_MESSAGE_BYTES,
+  type PeerpayBinding,
+  type PeerpayHandshakeRail,
+  type PeerpayHandshakeTerms,
+  type PeerpayMessage,
+  type PeerpayMessageType,
+  type PeerpayRejectReason,
+  peerpayMessageTypes,
+  peerpayRejectReasons,
+  type RejectMessage,
+  type TipMessage,
+} from "./bep10-messages.js";
 export {
   type Buyer,
   type BuyerOptions,
