@@ -49,6 +49,7 @@ export async function startBlocklistServer(options: BlocklistServerOptions): Pro
   let blocked: readonly string[] = [];
   let ownUpdates = 0;
   let inFlight: Promise<void> | undefined;
+  let retryAfter = 0;
 
   const fetchUserList = async (): Promise<void> => {
     const url = userListUrl;
@@ -105,10 +106,16 @@ export async function startBlocklistServer(options: BlocklistServerOptions): Pro
       return;
     }
     const fresh = fetchedUrl === userListUrl && Date.now() - fetchedAt < options.refreshMs;
-    if (fresh && !force) return;
-    inFlight ??= fetchUserList().finally(() => {
-      inFlight = undefined;
-    });
+    if (!force && (fresh || Date.now() < retryAfter)) return;
+    inFlight ??= fetchUserList()
+      .catch((error: unknown) => {
+        // A failing host is tried again by the bridge's own updates only once a minute.
+        retryAfter = Date.now() + 60_000;
+        throw error;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
     await inFlight;
   };
 

@@ -101,13 +101,20 @@ export function createBlocklistSync(options: {
       try {
         await server.refreshUserList(true);
       } catch (error) {
-        throw new BridgeError(
-          "transmission",
-          "connect",
-          "BACKEND_UNAVAILABLE",
-          `could not fetch the user's own blocklist from ${safeHost(original.url)}; not taking over blocklist-url, so that list is not lost`,
-          { cause: error },
-        );
+        // The daemon holds no rules at all (the user's list never loaded): nothing can be lost, so
+        // take over and keep trying the user's URL on later updates.
+        if (session["blocklist-size"] === 0) {
+          onWarning(
+            `could not fetch the user's own blocklist from ${safeHost(original.url)}; the daemon holds no rules, so the bridge takes over and retries it later`,
+          );
+        } else
+          throw new BridgeError(
+            "transmission",
+            "connect",
+            "BACKEND_UNAVAILABLE",
+            `could not fetch the user's own blocklist from ${safeHost(original.url)}; not taking over blocklist-url, so that list is not lost`,
+            { cause: error },
+          );
       }
       if (!state.original) await saveOriginal(original);
       if (current.url !== server.url || !current.enabled) {
@@ -123,20 +130,17 @@ export function createBlocklistSync(options: {
     async restore(state, clearOriginal) {
       const original = state.original;
       if (!original) return;
-      const server = await options.server();
-      if (original.url === "") {
-        // No user URL to re-fetch: leave the daemon a list without the bridge's blocks.
-        server.setUserListUrl("");
-        desired = [];
-        await flush();
-      }
+      // First a list without the bridge's blocks (the user's cached list + placeholder), so that
+      // nothing of the bridge's stays in force even if the user's host cannot be reached below.
+      desired = [];
+      await flush();
       await rpc.call(
         "session-set",
         { "blocklist-url": original.url, "blocklist-enabled": original.enabled },
         empty,
       );
       if (original.url !== "") {
-        // The daemon fetches the user's own list again, which drops the bridge's entries.
+        // The daemon fetches the user's own list again, as it would without the bridge.
         await rpc
           .call("blocklist-update", {}, blocklistUpdateSchema)
           .catch((error: unknown) =>

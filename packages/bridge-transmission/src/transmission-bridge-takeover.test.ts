@@ -66,6 +66,37 @@ describe("blocklist take-over and hand-back on a real transmission-daemon 3.00",
     await daemon.rpc("session-set", { "blocklist-url": "", "blocklist-enabled": false });
   });
 
+  it("takes over when the user's list host is down but the daemon holds no rules (nothing to lose), and leaves no block behind", async () => {
+    const fresh = await startTransmissionDaemon({
+      bindAddress: "127.0.0.6",
+      rootDir,
+      blocklistUrl: "http://127.0.0.1:9/never-loaded.p2p",
+      blocklistEnabled: true,
+    });
+    try {
+      const warnings: string[] = [];
+      const bridge = createTransmissionBridge({
+        baseUrl: fresh.baseUrl,
+        username: fresh.username,
+        password: fresh.password,
+        stateFile: join(rootDir, "fresh.json"),
+        onWarning: (message) => warnings.push(message),
+      });
+      await bridge.connect();
+      expect(warnings.join("\n")).toContain("the daemon holds no rules");
+      await bridge.block(["198.51.100.30"]);
+      expect(await daemonBlockedAddresses(fresh)).toContain("198.51.100.30");
+      await bridge.close();
+      expect(await fresh.rpc("session-get")).toMatchObject({
+        "blocklist-url": "http://127.0.0.1:9/never-loaded.p2p",
+        "blocklist-enabled": true,
+      });
+      expect(await daemonBlockedAddresses(fresh)).toEqual([PLACEHOLDER_ADDRESS]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("after a crash between a kick's stop and start, the next connect starts the torrent it stopped, and only that one", async () => {
     const mine = await createTestTorrent({
       directory: daemon.downloadDir,
