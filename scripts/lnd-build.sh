@@ -7,6 +7,7 @@
 # The lnd version is read from test/lnd-harness/go.mod (the one place it is pinned).
 # Environment:
 #   PEERPAY_CACHE             cache root (default ~/.cache/peerpay)
+#   PEERPAY_LND_BIN_DIR       use (or build into) this directory instead; the tests read it too
 #   PEERPAY_SKIP_LND_BUILD=1  do not build; exit 0 (the LND tests then skip, saying why)
 set -euo pipefail
 
@@ -19,7 +20,7 @@ if [ -z "$lnd_version" ]; then
   exit 1
 fi
 cache_root="${PEERPAY_CACHE:-$HOME/.cache/peerpay}"
-target="$cache_root/lnd-$lnd_version-btcd-$btcd_version"
+target="${PEERPAY_LND_BIN_DIR:-$cache_root/lnd-$lnd_version-btcd-$btcd_version}"
 binaries=(btcd btcctl lnd lncli)
 
 have_all() {
