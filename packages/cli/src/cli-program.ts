@@ -2,13 +2,18 @@
  * The `peerpay` command line. Every bad flag gets one clear message naming it, before anything starts.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { addDaemonCommands } from "./daemon-commands.js";
 import { defaultDemoOptions, runDemo } from "./demo-scenario.js";
+import { addInfoCommands } from "./info-commands.js";
 
 export function createProgram(): Command {
   const program = new Command()
     .name("peerpay")
     .description("Pay-for-bandwidth for unmodified qBittorrent and Transmission, settled over Lightning.")
     .showHelpAfterError();
+
+  addDaemonCommands(program);
+  addInfoCommands(program);
 
   program
     .command("demo")

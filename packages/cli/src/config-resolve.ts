@@ -200,3 +200,18 @@ export function expandHome(path: string, environment: NodeJS.ProcessEnv): string
   if (path === "~" || path.startsWith("~/")) return join(homeOf(environment), path.slice(1));
   return isAbsolute(path) ? path : resolve(path);
 }
+
+/** Every secret value in a configuration, for the logger's last-line scrub. */
+export function configurationSecrets(configuration: Configuration): string[] {
+  const secrets: string[] = [];
+  for (const section of [configuration.seller, configuration.buyer]) {
+    if (section?.client.password) secrets.push(section.client.password);
+  }
+  const lightning = configuration.lightning;
+  if (lightning.kind === "cln-rest" && lightning.rune) secrets.push(lightning.rune);
+  if (lightning.kind === "lnd" && lightning.macaroon && !lightning.macaroon.includes("/")) {
+    secrets.push(lightning.macaroon);
+  }
+  if (configuration.status.token) secrets.push(configuration.status.token);
+  return secrets;
+}

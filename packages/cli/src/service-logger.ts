@@ -26,9 +26,31 @@ export const redactedPaths = [
   "*.authorization",
 ];
 
-export function createServiceLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}) {
+export interface ServiceLoggerOptions {
+  readonly level?: string;
+  readonly destination?: NodeJS.WritableStream;
+  /**
+   * Secret values (passwords, runes, macaroons, tokens) to blank wherever they appear in a line,
+   * even inside a message or an error's text: the second guard behind the path redaction.
+   */
+  readonly secrets?: readonly string[];
+}
+
+export function createServiceLogger(options: ServiceLoggerOptions = {}) {
+  const secrets = [...new Set((options.secrets ?? []).filter((secret) => secret.length >= 4))];
   return pino(
-    { level: options.level ?? "info", redact: { paths: redactedPaths, censor: "[redacted]" } },
+    {
+      level: options.level ?? "info",
+      redact: { paths: redactedPaths, censor: "[redacted]" },
+      ...(secrets.length > 0
+        ? {
+            hooks: {
+              streamWrite: (line: string) =>
+                secrets.reduce((text, secret) => text.split(secret).join("[redacted]"), line),
+            },
+          }
+        : {}),
+    },
     options.destination ?? process.stderr,
   );
 }
