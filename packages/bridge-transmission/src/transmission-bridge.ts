@@ -272,9 +272,15 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
         hashById.set(torrent.id, infohash);
         const peers = accounting.account({
           infohash,
+          at: at.getTime(),
           uploadedEver: Math.max(0, Math.round(torrent.uploadedEver)),
           downloadedEver: Math.max(0, Math.round(torrent.downloadedEver)),
-          peers: torrent.peers,
+          peers: torrent.peers.map((peer) => ({
+            ...peer,
+            ...(features.peerByteCounter === "window-60s" && peer.bytes_to_peer !== undefined
+              ? { bytesToPeer: peer.bytes_to_peer }
+              : {}),
+          })),
         });
         if (peers) torrents.push(peers);
       }

@@ -4,9 +4,12 @@
  * their rates, integrated with the trapezoid rule over the interval — weight = rate at the
  * previous poll + rate now — so a peer that left since the previous poll still gets its share.
  * The per-peer parts add up to the exact torrent delta whenever the torrent had a peer.
+ * Where the daemon sends `bytes_to_peer` (4.1.0-beta.4+, a 60-second window), the weights come
+ * from the window instead (transmission-peer-window.ts), with the rate split as its fallback.
  */
 import { type PeerSample, type TorrentPeers, tryNormalizeAddress } from "@peerpay/core";
 import { apportion } from "./transmission-apportion.js";
+import { createPeerWindowTracker } from "./transmission-peer-window.js";
 
 export interface RawPeer {
   readonly address: string;
@@ -15,10 +18,14 @@ export interface RawPeer {
   readonly rateToPeer: number;
   readonly rateToClient: number;
   readonly progress: number;
+  /** 4.1.0-beta.4+: payload bytes sent to the peer in the last 60 s. */
+  readonly bytesToPeer?: number;
 }
 
 export interface RawTorrentSample {
   readonly infohash: string;
+  /** When the daemon answered, ms since the epoch. */
+  readonly at: number;
   readonly uploadedEver: number;
   readonly downloadedEver: number;
   readonly peers: readonly RawPeer[];
@@ -30,9 +37,11 @@ interface PeerState {
   readonly rateToPeer: number;
   readonly rateToClient: number;
   readonly progress: number;
+  readonly bytesToPeer?: number;
 }
 
 interface TorrentState {
+  readonly at: number;
   readonly uploadedEver: number;
   readonly downloadedEver: number;
   readonly peers: ReadonlyMap<string, PeerState>;
@@ -47,27 +56,49 @@ export interface PeerAccounting {
 
 export function createPeerAccounting(): PeerAccounting {
   const torrents = new Map<string, TorrentState>();
+  let windows = createPeerWindowTracker();
   return {
     account(sample) {
       const peers = groupPeers(sample.peers);
       const previous = torrents.get(sample.infohash);
       torrents.set(sample.infohash, {
+        at: sample.at,
         uploadedEver: sample.uploadedEver,
         downloadedEver: sample.downloadedEver,
         peers,
       });
-      if (!previous) return undefined;
+      const key = (address: string) => `${sample.infohash}/${address}`;
+      if (!previous) {
+        // Connections already open: their window holds history from before the bridge.
+        for (const [address, peer] of peers) {
+          if (peer.bytesToPeer !== undefined)
+            windows.sample(key(address), sample.at, peer.bytesToPeer, false, 0);
+        }
+        return undefined;
+      }
       // A counter that went down (torrent re-added, stats reset, resume data lost in a crash)
       // starts a new baseline rather than inventing bytes.
       const uploaded = Math.max(0, sample.uploadedEver - previous.uploadedEver);
       const downloaded = Math.max(0, sample.downloadedEver - previous.downloadedEver);
       const addresses = [...new Set([...previous.peers.keys(), ...peers.keys()])];
-      const uploadParts = apportion(
-        uploaded,
-        addresses.map(
-          (address) => (previous.peers.get(address)?.rateToPeer ?? 0) + (peers.get(address)?.rateToPeer ?? 0),
-        ),
-      );
+      const seconds = Math.max(0, sample.at - previous.at) / 1000;
+      const uploadWeights = addresses.map((address) => {
+        const current = peers.get(address);
+        const byRate =
+          (((previous.peers.get(address)?.rateToPeer ?? 0) + (current?.rateToPeer ?? 0)) / 2) * seconds;
+        if (current?.bytesToPeer === undefined) {
+          windows.forget(key(address));
+          return byRate;
+        }
+        return windows.sample(
+          key(address),
+          sample.at,
+          current.bytesToPeer,
+          !previous.peers.has(address),
+          byRate,
+        );
+      });
+      const uploadParts = apportion(uploaded, uploadWeights);
       const downloadParts = apportion(
         downloaded,
         addresses.map(
@@ -98,10 +129,13 @@ export function createPeerAccounting(): PeerAccounting {
       return { infohash: sample.infohash, uploadedBytes: uploaded, peers: samples };
     },
     forget(infohash) {
+      const state = torrents.get(infohash);
+      for (const address of state?.peers.keys() ?? []) windows.forget(`${infohash}/${address}`);
       torrents.delete(infohash);
     },
     reset() {
       torrents.clear();
+      windows = createPeerWindowTracker();
     },
   };
 }
@@ -120,6 +154,9 @@ function groupPeers(peers: readonly RawPeer[]): Map<string, PeerState> {
         : {}),
       rateToPeer: (existing?.rateToPeer ?? 0) + Math.max(0, peer.rateToPeer),
       rateToClient: (existing?.rateToClient ?? 0) + Math.max(0, peer.rateToClient),
+      ...(peer.bytesToPeer !== undefined || existing?.bytesToPeer !== undefined
+        ? { bytesToPeer: (existing?.bytesToPeer ?? 0) + Math.max(0, peer.bytesToPeer ?? 0) }
+        : {}),
       progress: Math.min(1, Math.max(0, Math.max(existing?.progress ?? 0, peer.progress))),
     });
   }

@@ -20,6 +20,8 @@ const peerSchema = z.object({
   rateToPeer: z.number(),
   rateToClient: z.number(),
   progress: z.number(),
+  /** 4.1.0-beta.4+ (snake_case even in the legacy protocol): bytes sent in the last 60 s. */
+  bytes_to_peer: z.number().optional(),
 });
 
 export const pollSchema = z.object({
