@@ -3,7 +3,9 @@
  * (127.0.0.2), the buyer on a real qbittorrent-nox (127.0.0.3) — paying over sim:// (the simulated
  * network lives in the one process, so both roles share it). Then `peerpay status`, `/metrics`,
  * the status page in headless Chromium, `peerpay ledger export`, and a graceful SIGTERM that gives
- * Transmission its blocklist settings back.
+ * Transmission its blocklist settings back. The buyer asks for its balance only every 4 s while
+ * its credit covers well under a second of transfer, so it is blocked and unblocked several times:
+ * the log gives the time from each credited payment to the unblock.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,17 +79,17 @@ stateDirectory: ${join(directory, "state")}
 seller:
   client: transmission://${seller.username}:${seller.password}@${sellerUrl.host}
   listen: { host: ${SELLER}, port: ${sellerPort} }
-  policy: { freeAllowance: 2 MiB, creditLine: 20000, prepay: 100000 }
+  policy: { freeAllowance: 2 MiB, creditLine: 20000, prepay: 50000 }
   kick: { enabled: true, minIntervalMs: 4000 }
 buyer:
   client: qbittorrent://${buyer.username}:${buyer.password}@${buyerUrl.host}
   maxPrice: 150000 sat/GiB
-  prepay: 100000
+  prepay: 50000
   budgets: { total: 10000 sat, perSeller: 5000 sat }
   sourceAddress: ${BUYER}
   listenPorts: [${buyer.peerPort}]
   sellerPort: ${sellerPort}
-  balanceIntervalMs: 2000
+  balanceIntervalMs: 4000
 status: { port: ${statusPort} }
 `,
   );
@@ -195,6 +197,18 @@ describe("peerpay run (seller on Transmission, buyer on qBittorrent, one process
     const settlements = rows.map((row) => row.split(",")).filter((cells) => cells[2] === "settlement");
     const earned = settlements.reduce((sum, cells) => sum + BigInt(cells[6] ?? "0"), 0n);
     expect(earned.toString()).toBe(snapshot.totals.earnedMsat);
+    // The deepest the buyer ran into debt (bytes served beyond what was paid, free allowance excluded).
+    let balance = 0n;
+    let worstDebt = 0n;
+    for (const cells of rows.map((row) => row.split(","))) {
+      if (cells[3] !== BUYER) continue;
+      if (cells[2] === "usage") balance -= BigInt(cells[6] || "0");
+      if (cells[2] === "settlement") balance += BigInt(cells[6] || "0");
+      if (-balance > worstDebt) worstDebt = -balance;
+    }
+    console.info(
+      `run e2e: deepest debt ${worstDebt} msat ≈ ${(worstDebt * 1024n ** 3n) / 100_000_000n} bytes served beyond what was paid for (credit line 20000 msat ≈ 214748 bytes)`,
+    );
     const json = await runPeerpay([
       "ledger",
       "export",
