@@ -12,25 +12,10 @@ import type {
   PaymentResult,
   SettledInvoiceSubscription,
 } from "@peerpay/core";
-import {
-  type AuthenticatedLnd,
-  authenticatedLndGrpc,
-  createInvoice,
-  type DecodePaymentRequestResult,
-  decodePaymentRequest,
-  type GetInvoiceResult,
-  getInvoice,
-  getWalletInfo,
-} from "lightning";
-import {
-  adapterName,
-  createRedactor,
-  describeLndFailure,
-  grpcStatus,
-  lndError,
-  toLndAdapterError,
-} from "./lnd-errors.js";
+import { type AuthenticatedLnd, authenticatedLndGrpc, getWalletInfo } from "lightning";
+import { adapterName, createRedactor, lndError, toLndAdapterError } from "./lnd-errors.js";
 import { subscribeSettledInvoices } from "./lnd-invoice-stream.js";
+import { createLndInvoice, decodeLndInvoice, lookupLndInvoice } from "./lnd-invoices.js";
 import { missingPermissions, permissionAdvice, readMacaroonPermissions } from "./lnd-macaroon.js";
 import { networkFromChains, networkOfInvoice } from "./lnd-network.js";
 import { type LndAdapterOptions, type LndRole, resolveLndOptions } from "./lnd-options.js";
@@ -45,9 +30,6 @@ export interface LndAdapterInstance {
   /** Payment hashes this adapter is still waiting on. */
   inFlightPayments(): string[];
 }
-
-const hashPattern = /^[0-9a-f]{64}$/;
-const maxDescriptionBytes = 639;
 
 export function createLndAdapter(options: LndAdapterOptions = {}): PaymentAdapter {
   const resolved = resolveLndOptions(options);
@@ -93,48 +75,9 @@ export function createLndAdapter(options: LndAdapterOptions = {}): PaymentAdapte
     }
   };
 
-  const decodeInvoice = async (paymentRequest: string): Promise<DecodedInvoice> => {
+  const decodeInvoice = (paymentRequest: string): Promise<DecodedInvoice> => {
     ensureOpen("decodeInvoice");
-    const network = networkOfInvoice(paymentRequest);
-    if (network === undefined)
-      throw lndError("decodeInvoice", "INVALID_INPUT", "not a BOLT11 payment request");
-    let decoded: DecodePaymentRequestResult;
-    try {
-      decoded = await decodePaymentRequest({ lnd, request: paymentRequest.trim() });
-    } catch (error) {
-      const failure = describeLndFailure(error);
-      if (/not for current active network/i.test(failure.details ?? "")) {
-        throw lndError(
-          "decodeInvoice",
-          "INVOICE_MISMATCH",
-          `the invoice is for ${network}, not this node's network`,
-        );
-      }
-      const mapped = fail("decodeInvoice", error);
-      if (
-        ["BACKEND_UNAVAILABLE", "BACKEND_AUTH_FAILED", "BACKEND_PERMISSION_DENIED", "TIMEOUT"].includes(
-          mapped.code,
-        )
-      ) {
-        throw mapped;
-      }
-      // Anything else LND says about a payment request is about the request itself.
-      throw lndError("decodeInvoice", "INVALID_INPUT", "LND could not decode the payment request");
-    }
-    const createdAt = (decoded as { created_at?: string }).created_at;
-    if (!createdAt)
-      throw lndError("decodeInvoice", "BACKEND_PROTOCOL_ERROR", "LND's decoded invoice has no creation date");
-    return {
-      paymentHash: decoded.id,
-      paymentRequest: paymentRequest.trim(),
-      network,
-      payee: decoded.destination,
-      ...(decoded.mtokens && decoded.mtokens !== "0" ? { amountMsat: BigInt(decoded.mtokens) } : {}),
-      createdAt: new Date(createdAt),
-      expiresAt: new Date(decoded.expires_at),
-      ...(decoded.description ? { description: decoded.description } : {}),
-      ...(decoded.description_hash ? { descriptionHash: decoded.description_hash } : {}),
-    };
+    return decodeLndInvoice(lnd, paymentRequest, redact);
   };
 
   const adapter: PaymentAdapter = {
@@ -172,95 +115,14 @@ export function createLndAdapter(options: LndAdapterOptions = {}): PaymentAdapte
     },
 
     async createInvoice(request: CreateInvoiceRequest): Promise<Invoice> {
-      const operation = "createInvoice";
-      ensureOpen(operation);
-      ensureRole(operation, canSell);
-      if (typeof request.amountMsat !== "bigint" || request.amountMsat <= 0n) {
-        throw lndError(operation, "INVALID_INPUT", "amountMsat must be a positive bigint");
-      }
-      if (!Number.isSafeInteger(request.expirySeconds) || request.expirySeconds <= 0) {
-        throw lndError(operation, "INVALID_INPUT", "expirySeconds must be a positive whole number");
-      }
-      if (request.description !== undefined && Buffer.byteLength(request.description) > maxDescriptionBytes) {
-        throw lndError(operation, "INVALID_INPUT", `description is longer than ${maxDescriptionBytes} bytes`);
-      }
-      if (request.descriptionHash !== undefined && !hashPattern.test(request.descriptionHash)) {
-        throw lndError(operation, "INVALID_INPUT", "descriptionHash must be 64 lowercase hex digits");
-      }
-      try {
-        const created = await createInvoice({
-          lnd,
-          mtokens: request.amountMsat.toString(),
-          expires_at: new Date(Date.now() + request.expirySeconds * 1000).toISOString(),
-          is_including_private_channels: true,
-          ...(request.descriptionHash !== undefined
-            ? { description_hash: request.descriptionHash }
-            : request.description !== undefined
-              ? { description: request.description }
-              : {}),
-        });
-        const createdAt = new Date(created.created_at);
-        return {
-          paymentHash: created.id,
-          paymentRequest: created.request,
-          amountMsat: request.amountMsat,
-          state: "open",
-          createdAt,
-          // BOLT11 has whole seconds: the invoice's timestamp plus its expiry, as decoders see it.
-          expiresAt: new Date(createdAt.getTime() + request.expirySeconds * 1000),
-          ...(request.descriptionHash === undefined && request.description !== undefined
-            ? { description: request.description }
-            : {}),
-        };
-      } catch (error) {
-        throw fail(operation, error);
-      }
+      ensureOpen("createInvoice");
+      ensureRole("createInvoice", canSell);
+      return createLndInvoice(lnd, request, redact);
     },
 
     async lookupInvoice(paymentHash: string): Promise<Invoice | undefined> {
-      const operation = "lookupInvoice";
-      ensureOpen(operation);
-      if (!hashPattern.test(paymentHash)) {
-        throw lndError(operation, "INVALID_INPUT", "paymentHash must be 64 lowercase hex digits");
-      }
-      let invoice: GetInvoiceResult & { confirmed_index?: number; mtokens: string };
-      try {
-        invoice = (await getInvoice({ lnd, id: paymentHash })) as typeof invoice;
-      } catch (error) {
-        const failure = describeLndFailure(error);
-        if (
-          failure.grpcCode === grpcStatus.notFound ||
-          /unable to locate invoice|no existing invoices/i.test(failure.details ?? "")
-        ) {
-          return undefined;
-        }
-        throw fail(operation, error);
-      }
-      const expiresAt = new Date(invoice.expires_at);
-      const state = invoice.is_confirmed
-        ? "settled"
-        : invoice.is_canceled
-          ? "canceled"
-          : expiresAt.getTime() <= Date.now()
-            ? "expired"
-            : "open";
-      return {
-        paymentHash: invoice.id,
-        paymentRequest: invoice.request ?? "",
-        amountMsat: BigInt(invoice.mtokens),
-        state,
-        createdAt: new Date(invoice.created_at),
-        expiresAt,
-        ...(invoice.description ? { description: invoice.description } : {}),
-        ...(invoice.is_confirmed
-          ? {
-              ...(invoice.confirmed_at ? { settledAt: new Date(invoice.confirmed_at) } : {}),
-              receivedMsat: BigInt(invoice.received_mtokens),
-              preimage: invoice.secret,
-              ...(invoice.confirmed_index ? { settleCursor: String(invoice.confirmed_index) } : {}),
-            }
-          : {}),
-      };
+      ensureOpen("lookupInvoice");
+      return lookupLndInvoice(lnd, paymentHash, redact);
     },
 
     async payInvoice(request: PayInvoiceRequest): Promise<PaymentResult> {
