@@ -335,4 +335,90 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     const permissions = instanceOf(adapterFor("bob", { role: "both" })).permissions;
     expect(permissions?.has("offchain:write")).toBe(true);
   });
+
+  it("a stream open while bob's lnd restarts reconnects and delivers what settles afterwards", async () => {
+    const bob = adapterFor("bob", { role: "seller" });
+    const alice = adapterFor("alice", { role: "buyer" });
+    const base = await bob.createInvoice({ amountMsat: 3_001n, expirySeconds: 600 });
+    await alice.payInvoice({
+      paymentRequest: base.paymentRequest,
+      expectedAmountMsat: 3_001n,
+      maxFeeMsat: 0n,
+    });
+    const seen: string[] = [];
+    const errors: PeerpayError[] = [];
+    const subscription = bob.subscribeSettledInvoices({
+      cursor: (await bob.lookupInvoice(base.paymentHash))?.settleCursor,
+      onSettled: async (invoice) => {
+        seen.push(invoice.paymentHash);
+      },
+      onError: (error) => errors.push(error as PeerpayError),
+    });
+    try {
+      await network.restartNode("bob");
+      await until(() => errors.length > 0, "the stream to report the restart");
+      expect(errors.every((error) => error.code === "BACKEND_UNAVAILABLE" && error.retryable)).toBe(true);
+      await network.waitForActiveChannel("alice", network.nodes.bob.publicKey);
+      const invoice = await bob.createInvoice({ amountMsat: 3_002n, expirySeconds: 600 });
+      await alice.payInvoice({
+        paymentRequest: invoice.paymentRequest,
+        expectedAmountMsat: 3_002n,
+        maxFeeMsat: 0n,
+      });
+      await until(() => seen.includes(invoice.paymentHash), "the delivery after the restart", 60_000);
+      expect(seen).toEqual([invoice.paymentHash]);
+    } finally {
+      await subscription.close();
+    }
+  }, 120_000);
+
+  it("a failing onSettled stops the stream, is reported, and the cursor stays before that invoice", async () => {
+    const bob = adapterFor("bob", { role: "seller" });
+    const alice = adapterFor("alice", { role: "buyer" });
+    const pay = async (amountMsat: bigint) => {
+      const invoice = await bob.createInvoice({ amountMsat, expirySeconds: 600 });
+      await alice.payInvoice({
+        paymentRequest: invoice.paymentRequest,
+        expectedAmountMsat: amountMsat,
+        maxFeeMsat: 0n,
+      });
+      return invoice.paymentHash;
+    };
+    const base = await pay(4_001n);
+    const cursor = (await bob.lookupInvoice(base))?.settleCursor;
+    const calls: string[] = [];
+    const errors: unknown[] = [];
+    const subscription = bob.subscribeSettledInvoices({
+      cursor,
+      onSettled: async (invoice) => {
+        calls.push(invoice.paymentHash);
+        throw new Error("the ledger is full");
+      },
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const failing = await pay(4_002n);
+      await until(() => errors.length > 0, "the handler failure to be reported");
+      expect((errors[0] as Error).message).toBe("the ledger is full");
+      await pay(4_003n);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(calls).toEqual([failing]);
+    } finally {
+      await subscription.close();
+    }
+    // Resuming from the stored cursor delivers the invoice whose credit failed.
+    const retried: string[] = [];
+    const again = bob.subscribeSettledInvoices({
+      cursor,
+      onSettled: async (invoice) => {
+        retried.push(invoice.paymentHash);
+      },
+    });
+    try {
+      await until(() => retried.length >= 2, "the redelivery");
+      expect(retried[0]).toBe(calls[0]);
+    } finally {
+      await again.close();
+    }
+  });
 });

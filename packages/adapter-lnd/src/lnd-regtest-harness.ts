@@ -53,6 +53,8 @@ export interface LndRegtest {
   mineBlocks(count: number): Promise<void>;
   /** Stops and restarts one lnd node (same directory and ports); resolves when it answers again. */
   restartNode(name: LndNodeName): Promise<void>;
+  /** Waits until `name` has an active channel with the peer `publicKey` (after a restart). */
+  waitForActiveChannel(name: LndNodeName, publicKey: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -285,6 +287,16 @@ export async function startLndRegtest(options: StartLndRegtestOptions = {}): Pro
         await (processes.get(name) as ManagedProcess).stop();
         await startLnd(name);
         await waitFor(`${name} synced`, () => synced(name, 0), 120_000);
+      },
+      async waitForActiveChannel(name, publicKey) {
+        await waitFor(
+          `${name}'s channel with ${publicKey.slice(0, 8)}… active`,
+          async () => {
+            const { channels } = await getChannels({ lnd: client(name), is_active: true });
+            return channels.some((channel) => channel.partner_public_key === publicKey) ? true : undefined;
+          },
+          120_000,
+        );
       },
       async stop() {
         await stopAll();
