@@ -55,14 +55,21 @@ describe("blocklist take-over and hand-back on a real transmission-daemon 3.00",
     const unreachable = "http://127.0.0.1:9/users-list.p2p";
     await daemon.rpc("session-set", { "blocklist-url": unreachable, "blocklist-enabled": true });
     const bridge = bridgeFor("unreachable.json");
-    const failure = await bridge.connect().catch((error: unknown) => error);
+    // Connecting touches nothing (there is nothing to block yet); the first block() needs the list.
+    await bridge.connect();
+    const failure = await bridge.block(["198.51.100.25"]).catch((error: unknown) => error);
     expect(isPeerpayError(failure) && failure.code).toBe("BACKEND_UNAVAILABLE");
     expect((failure as Error).message).toContain("not taking over");
     expect(await daemon.rpc("session-get")).toMatchObject({
       "blocklist-url": unreachable,
       "blocklist-enabled": true,
     });
+    expect(await bridge.listBlocked()).toEqual([]);
     await bridge.close();
+    expect(await daemon.rpc("session-get")).toMatchObject({
+      "blocklist-url": unreachable,
+      "blocklist-enabled": true,
+    });
     await daemon.rpc("session-set", { "blocklist-url": "", "blocklist-enabled": false });
   });
 
@@ -83,8 +90,8 @@ describe("blocklist take-over and hand-back on a real transmission-daemon 3.00",
         onWarning: (message) => warnings.push(message),
       });
       await bridge.connect();
-      expect(warnings.join("\n")).toContain("the daemon holds no rules");
       await bridge.block(["198.51.100.30"]);
+      expect(warnings.join("\n")).toContain("the daemon holds no rules");
       expect(await daemonBlockedAddresses(fresh)).toContain("198.51.100.30");
       await bridge.close();
       expect(await fresh.rpc("session-get")).toMatchObject({

@@ -97,13 +97,15 @@ describe("transmission bridge on a real transmission-daemon 3.00", () => {
     expect(before["blocklist-url"]).toBe(swarm.userBlocklist.url);
     const bridge = track(swarm.createBridge());
     await bridge.connect();
+    // Nothing blocked yet: the user's settings are untouched.
+    expect(await swarm.seeder.rpc("session-get")).toMatchObject({ "blocklist-url": swarm.userBlocklist.url });
+
+    await bridge.block(["198.51.100.1", "198.51.100.2"]);
     const during = await swarm.seeder.rpc<Record<string, unknown>>("session-get");
     expect(during["blocklist-url"]).toMatch(
       /^http:\/\/127\.0\.0\.1:\d+\/peerpay-blocklist\/[0-9a-f]{32}\/blocklist\.p2p$/,
     );
     expect(during["blocklist-enabled"]).toBe(true);
-
-    await bridge.block(["198.51.100.1", "198.51.100.2"]);
     await bridge.unblock(["198.51.100.1"]);
     await bridge.block(["198.51.100.3"]);
     let held = await daemonBlockedAddresses(swarm.seeder);

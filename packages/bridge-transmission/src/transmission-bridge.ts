@@ -14,6 +14,7 @@ import {
   type TorrentPeers,
   tryNormalizeAddress,
 } from "@peerpay/core";
+import type { z } from "zod";
 import { type BlocklistServer, startBlocklistServer } from "./transmission-blocklist-server.js";
 import { createBlocklistSync } from "./transmission-blocklist-sync.js";
 import {
@@ -143,6 +144,22 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
   };
   const sync = createBlocklistSync({ rpc, server, onWarning });
 
+  let takingOver: Promise<void> | undefined;
+  const takeOver = (known?: z.infer<typeof sessionSchema>): Promise<void> => {
+    takingOver ??= (async () => {
+      const session = known ?? (await rpc.call("session-get", {}, sessionSchema));
+      await sync.takeOver(state!, session, (original) =>
+        persist((current) => {
+          current.original = original;
+        }),
+      );
+    })().catch((error: unknown) => {
+      takingOver = undefined;
+      throw error;
+    });
+    return takingOver;
+  };
+
   const connect = async (): Promise<ClientInfo> => {
     if (closed) throw new BridgeError("transmission", "connect", "INVALID_INPUT", "the bridge is closed");
     const session = await rpc.call("session-get", {}, sessionSchema);
@@ -153,11 +170,9 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
       );
     features = transmissionFeatures(version);
     state ??= await readBridgeState(options.stateFile);
-    await sync.takeOver(state, session, (original) =>
-      persist((current) => {
-        current.original = original;
-      }),
-    );
+    // The blocklist is taken over only when there is something to block (or to reconcile): a
+    // buyer-side bridge that never blocks leaves the user's blocklist settings alone.
+    if (state.blocked.length > 0 || state.original) await takeOver(session);
     if (state.stoppedForKick.length > 0) await kicker.resume([...state.stoppedForKick]);
     info = { client: "transmission", version: session.version, apiVersion: String(session["rpc-version"]) };
     return info;
@@ -303,6 +318,7 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
     async block(addresses) {
       const wanted = validate("block", addresses);
       await ensureConnected();
+      await takeOver();
       const owned = new Set(state!.blocked);
       const added = wanted.filter((address) => !owned.has(address));
       if (added.length > 0) {
@@ -361,7 +377,7 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
       closed = true;
       await connecting?.catch(() => undefined);
       try {
-        if (info && state && (options.restoreOnClose ?? true)) {
+        if (info && state && takingOver && (options.restoreOnClose ?? true)) {
           await sync.restore(state, () =>
             persist((current) => {
               current.original = null;
