@@ -1,11 +1,11 @@
 export { apportion } from "./transmission-apportion.js";
 export { countBlocklistRules, formatBlocklist, PLACEHOLDER_ADDRESS } from "./transmission-blocklist.js";
-export {
-  type BlockedConnection,
-  createTransmissionBridge,
-  type TransmissionBridge,
-  type TransmissionBridgeOptions,
-} from "./transmission-bridge.js";
+export { createTransmissionBridge } from "./transmission-bridge.js";
+export type {
+  BlockedConnection,
+  TransmissionBridge,
+  TransmissionBridgeOptions,
+} from "./transmission-bridge-options.js";
 export {
   compareVersions,
   parseTransmissionVersion,
