@@ -3,13 +3,11 @@
  * dir, one loopback address for peers and the WebUI, free ports, a preset WebUI password, and a
  * stop() that ends the process by its PID and waits for it to exit.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
 import { type QbittorrentConfigValues, writeQbittorrentConfig } from "./qbittorrent-daemon-config.js";
 
 export interface QbittorrentDaemonOptions {
@@ -93,43 +91,20 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
   const baseUrl = `http://${options.bindAddress}:${webUiPort}/`;
   const logPath = join(profileDir, "qbittorrent-nox.out");
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  let child: ChildProcess | undefined;
+  const daemon = createDaemonProcess({
+    name: "qbittorrent-nox",
+    command: options.executable ?? "qbittorrent-nox",
+    args: [`--profile=${profileDir}`],
+    env: { ...process.env, HOME: profileDir, LC_ALL: "C.UTF-8", QT_QPA_PLATFORM: "offscreen" },
+    logPath,
+    // Any HTTP answer from the WebUI (200, or 403 before login) means it is up.
+    waitUntilReady: () =>
+      waitForHttpAnswer(`${baseUrl}api/v2/app/version`, {}, timeoutMs, "qBittorrent WebUI"),
+  });
   let stopped = false;
 
-  const launch = async (): Promise<void> => {
-    const log = createWriteStream(logPath, { flags: "a" });
-    const process_ = spawn(options.executable ?? "qbittorrent-nox", [`--profile=${profileDir}`], {
-      env: { ...process.env, HOME: profileDir, LC_ALL: "C.UTF-8", QT_QPA_PLATFORM: "offscreen" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    process_.stdout?.pipe(log);
-    process_.stderr?.pipe(log);
-    child = process_;
-    const exited = new Promise<never>((_, reject) => {
-      process_.once("exit", (code, signal) =>
-        reject(
-          new Error(`qbittorrent-nox exited during start (code ${code}, signal ${signal}); see ${logPath}`),
-        ),
-      );
-      process_.once("error", reject);
-    });
-    exited.catch(() => undefined);
-    try {
-      await Promise.race([waitForWebUi(baseUrl, timeoutMs), exited]);
-    } catch (error) {
-      await terminate(process_);
-      throw new Error(`${(error as Error).message}\n${await tail(logPath)}`);
-    }
-  };
-
-  const halt = async (): Promise<void> => {
-    const current = child;
-    child = undefined;
-    if (current) await terminate(current);
-  };
-
   try {
-    await launch();
+    await daemon.launch();
   } catch (error) {
     await rm(ownsRoot ? rootDir : profileDir, { recursive: true, force: true });
     throw error;
@@ -142,7 +117,7 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     peerPort,
     webUiPort,
     get pid() {
-      return child?.pid ?? -1;
+      return daemon.pid;
     },
     profileDir,
     downloadDir,
@@ -150,75 +125,19 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     readApplicationLog: () =>
       readFile(join(profileDir, "qBittorrent", "data", "logs", "qbittorrent.log"), "utf8").catch(() => ""),
     async restart() {
-      await halt();
-      await launch();
+      await daemon.halt();
+      await daemon.launch();
     },
-    kill: halt,
+    kill: () => daemon.halt(),
     async start() {
-      if (!child) await launch();
+      if (!daemon.running) await daemon.launch();
     },
     async stop(stopOptions) {
       if (stopped) return;
       stopped = true;
-      await halt();
+      await daemon.halt();
       if (!stopOptions?.keepFiles)
         await rm(ownsRoot ? rootDir : profileDir, { recursive: true, force: true });
     },
   };
-}
-
-/** SIGTERM by PID, wait up to 15 s for exit, then SIGKILL. */
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
-  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref());
-  const done = await Promise.race([exited.then(() => true), timer]);
-  if (!done && child.exitCode === null && child.signalCode === null) {
-    process.kill(child.pid, "SIGKILL");
-    await exited;
-  }
-}
-
-/** Any HTTP answer from the WebUI (200, or 403 before login) means it is up. */
-async function waitForWebUi(baseUrl: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${baseUrl}api/v2/app/version`, { signal: AbortSignal.timeout(2_000) });
-      await response.arrayBuffer();
-      return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error(
-    `qBittorrent WebUI at ${baseUrl} did not answer within ${timeoutMs} ms: ${String(lastError)}`,
-  );
-}
-
-/** A port that was free on `address` a moment ago (the OS picks it). */
-export async function findFreePort(address: string, avoid?: number): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, address, () => {
-        const bound = server.address();
-        server.close(() => resolve(typeof bound === "object" && bound ? bound.port : 0));
-      });
-    });
-    if (port !== 0 && port !== avoid) return port;
-  }
-  throw new Error(`no free port found on ${address}`);
-}
-
-async function tail(path: string): Promise<string> {
-  try {
-    return (await readFile(path, "utf8")).slice(-2_000);
-  } catch {
-    return "";
-  }
 }

@@ -5,13 +5,11 @@
  * and waits for it to exit. Also a small RPC helper and a reader for the daemon's compiled
  * blocklist, so tests can check what the daemon really holds.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
 import { writeTransmissionSettings } from "./transmission-daemon-settings.js";
 
 export interface TransmissionDaemonOptions {
@@ -100,9 +98,9 @@ export async function startTransmissionDaemon(
   // Inside a fresh namespace every port is free; outside, ask the OS.
   const inNamespace = options.networkNamespace !== undefined;
   const randomPort = () => 20_000 + (randomBytes(2).readUInt16BE(0) % 40_000);
-  const peerPort = options.peerPort ?? (inNamespace ? randomPort() : await freePort(options.bindAddress));
+  const peerPort = options.peerPort ?? (inNamespace ? randomPort() : await findFreePort(options.bindAddress));
   const rpcPort =
-    options.rpcPort ?? (inNamespace ? peerPort + 1 : await freePort(options.bindAddress, peerPort));
+    options.rpcPort ?? (inNamespace ? peerPort + 1 : await findFreePort(options.bindAddress, peerPort));
   await writeTransmissionSettings(configDir, {
     bindAddress: options.bindAddress,
     peerPort,
@@ -123,47 +121,28 @@ export async function startTransmissionDaemon(
   const logPath = join(configDir, "transmission-daemon.out");
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const client = createRpcClient(rpcUrl, username, password);
-  let child: ChildProcess | undefined;
+  const executable = options.executable ?? "transmission-daemon";
+  const daemon = createDaemonProcess({
+    name: "transmission-daemon",
+    // `ip netns exec` execs the daemon in place, so the PID is the daemon's.
+    command: inNamespace ? "ip" : executable,
+    args: inNamespace
+      ? ["netns", "exec", options.networkNamespace!, executable, "-f", "-g", configDir]
+      : ["-f", "-g", configDir],
+    env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
+    logPath,
+    // Any HTTP answer (401, 409, 200) from the RPC endpoint means the daemon is up.
+    waitUntilReady: () =>
+      waitForHttpAnswer(
+        rpcUrl,
+        { method: "POST", body: '{"method":"session-get"}' },
+        timeoutMs,
+        "transmission RPC",
+      ),
+  });
   let stopped = false;
 
-  const launch = async (): Promise<void> => {
-    const log = createWriteStream(logPath, { flags: "a" });
-    const executable = options.executable ?? "transmission-daemon";
-    const [command, args] = inNamespace
-      ? ["ip", ["netns", "exec", options.networkNamespace!, executable, "-f", "-g", configDir]]
-      : [executable, ["-f", "-g", configDir]];
-    // `ip netns exec` execs the daemon in place, so the PID is the daemon's.
-    const process_ = spawn(command as string, args as string[], {
-      env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    // Two sources into one file: neither may end it (the second would write after end).
-    process_.stdout?.pipe(log, { end: false });
-    process_.stderr?.pipe(log, { end: false });
-    process_.once("close", () => log.end());
-    child = process_;
-    const exited = new Promise<never>((_, reject) => {
-      process_.once("exit", (code, signal) =>
-        reject(new Error(`transmission-daemon exited during start (code ${code}, signal ${signal})`)),
-      );
-      process_.once("error", reject);
-    });
-    exited.catch(() => undefined);
-    try {
-      await Promise.race([waitForRpc(rpcUrl, timeoutMs), exited]);
-    } catch (error) {
-      await terminate(process_);
-      throw new Error(`${(error as Error).message}; see ${logPath}\n${await tail(logPath)}`);
-    }
-  };
-
-  const halt = async (): Promise<void> => {
-    const current = child;
-    child = undefined;
-    if (current) await terminate(current);
-  };
-
-  await launch();
+  await daemon.launch();
   return {
     rpcUrl,
     baseUrl,
@@ -173,7 +152,7 @@ export async function startTransmissionDaemon(
     peerPort,
     rpcPort,
     get pid() {
-      return child?.pid ?? -1;
+      return daemon.pid;
     },
     configDir,
     downloadDir,
@@ -199,17 +178,17 @@ export async function startTransmissionDaemon(
       return readBlocklistBin(join(configDir, "blocklists", "blocklist.bin"));
     },
     async restart() {
-      await halt();
-      await launch();
+      await daemon.halt();
+      await daemon.launch();
     },
-    kill: halt,
+    kill: () => daemon.halt(),
     async start() {
-      if (!child) await launch();
+      if (!daemon.running) await daemon.launch();
     },
     async stop(stopOptions) {
       if (stopped) return;
       stopped = true;
-      await halt();
+      await daemon.halt();
       if (!stopOptions?.keepFiles) await rm(ownsRoot ? rootDir : configDir, { recursive: true, force: true });
     },
   };
@@ -265,64 +244,4 @@ async function readBlocklistBin(path: string): Promise<Array<{ start: string; en
 
 function ipv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
-}
-
-/** SIGTERM by PID, wait up to 15 s for exit, then SIGKILL. */
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
-  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref());
-  const done = await Promise.race([exited.then(() => true), timer]);
-  if (!done && child.exitCode === null && child.signalCode === null) {
-    process.kill(child.pid, "SIGKILL");
-    await exited;
-  }
-}
-
-/** Any HTTP answer (401, 409, 200) from the RPC endpoint means the daemon is up. */
-async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(rpcUrl, {
-        method: "POST",
-        body: '{"method":"session-get"}',
-        signal: AbortSignal.timeout(2_000),
-      });
-      await response.arrayBuffer();
-      return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `transmission RPC at ${rpcUrl} did not answer within ${timeoutMs} ms: ${String(lastError)}`,
-  );
-}
-
-/** A port that was free on `address` a moment ago (the OS picks it). */
-async function freePort(address: string, avoid?: number): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, address, () => {
-        const bound = server.address();
-        server.close(() => resolve(typeof bound === "object" && bound ? bound.port : 0));
-      });
-    });
-    if (port !== 0 && port !== avoid) return port;
-  }
-  throw new Error(`no free port found on ${address}`);
-}
-
-async function tail(path: string): Promise<string> {
-  try {
-    return (await readFile(path, "utf8")).slice(-2_000);
-  } catch {
-    return "";
-  }
 }
