@@ -1,19 +1,5 @@
 // Runs the conformance suite against an adapter that is broken on purpose (raw-errors); the suite
 // must fail. Started only by sim-adapter-conformance-negative.test.ts.
-import { runPaymentAdapterConformance } from "@peerpay/testkit";
-import { createBrokenPair } from "./broken-sim-adapters.js";
+import { runBrokenConformance } from "./broken-sim-adapters.js";
 
-const pair = createBrokenPair("raw-errors");
-runPaymentAdapterConformance({
-  name: "broken: raw-errors",
-  network: "simnet",
-  createPayee: pair.createPayee,
-  createPayer: pair.createPayer,
-  faults: {
-    makeUnavailable: async () => {
-      pair.network.setNodeFaults("seller", { offline: true });
-      return async () => pair.network.setNodeFaults("seller", { offline: false });
-    },
-  },
-  waitMs: 1000,
-});
+runBrokenConformance("raw-errors");

@@ -4,6 +4,7 @@
  * sim-adapter-conformance-negative.test.ts). Never use these for anything else.
  */
 import type { PaymentAdapter, SettledInvoiceSubscriptionOptions } from "@peerpay/core";
+import { runPaymentAdapterConformance } from "@peerpay/testkit";
 import { createSimAdapter } from "../sim-adapter.js";
 import { createSimNetwork } from "../sim-network.js";
 import type { SimNetwork } from "../sim-network-types.js";
@@ -87,4 +88,22 @@ export function createBrokenPair(kind: BrokenKind): BrokenPair {
     createPayee: async () => wrap(createSimAdapter({ network, node: seller, reconnectDelayMs: 10 }), false),
     createPayer: async () => wrap(createSimAdapter({ network, node: buyer }), true),
   };
+}
+
+/** Runs the conformance suite against one broken adapter (the body of each `broken-*.check.ts`). */
+export function runBrokenConformance(kind: BrokenKind): void {
+  const pair = createBrokenPair(kind);
+  runPaymentAdapterConformance({
+    name: `broken: ${kind}`,
+    network: "simnet",
+    createPayee: pair.createPayee,
+    createPayer: pair.createPayer,
+    faults: {
+      makeUnavailable: async () => {
+        pair.network.setNodeFaults("seller", { offline: true });
+        return async () => pair.network.setNodeFaults("seller", { offline: false });
+      },
+    },
+    waitMs: 1000,
+  });
 }
