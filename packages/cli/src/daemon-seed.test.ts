@@ -156,3 +156,40 @@ describe("peerpay seed with a buyer that has no peerpay", () => {
     expect(daemon.stderr()).not.toContain(seller.password);
   }, 30_000);
 });
+
+describe("peerpay leech", () => {
+  it("starts the buyer role alone against the real client, serves its status, and stops on SIGTERM", async () => {
+    const statusPort = await freePort("127.0.0.1");
+    const leech = startPeerpay(
+      [
+        "leech",
+        "--client",
+        `qbittorrent://${buyer.username}@${new URL(buyer.baseUrl).host}`,
+        "--ledger",
+        join(directory, "buyer-ledger.sqlite"),
+        "--state-dir",
+        join(directory, "buyer-state"),
+        "--max-price",
+        "200 sat/GiB",
+        "--budget",
+        "1000 sat",
+        "--source-address",
+        BUYER,
+        "--status-port",
+        String(statusPort),
+      ],
+      { PEERPAY_CLIENT_PASSWORD: buyer.password },
+    );
+    cleanups.push(() => leech.stop());
+    await leech.waitFor(/status page http:\/\/\S+/, 30_000);
+    expect(leech.stdout()).toContain("SIMULATED Lightning network");
+    const snapshot = (await (
+      await fetch(`http://127.0.0.1:${statusPort}/api/status`)
+    ).json()) as StatusSnapshot;
+    expect(snapshot.roles).toEqual(["buyer"]);
+    expect(snapshot.buyer?.polls).toBeGreaterThanOrEqual(1);
+    expect(await leech.stop()).toBe(0);
+    expect(leech.stdout()).toContain("peerpay leech: stopped");
+    expect(leech.stderr()).not.toContain(buyer.password);
+  }, 60_000);
+});
