@@ -50,7 +50,7 @@ describe.skipIf(!supported)("nftables enforcer table in a test namespace (needs 
     await enforcer.start();
     const listing = await nftInNamespace(pair.seller.name, "", ["list", "table", "netdev", "peerpay"]);
     expect(listing).toContain("hook egress");
-    expect(listing).toContain(pair.seller.peerDevice);
+    expect(listing).toContain(pair.seller.device);
     expect(listing).not.toMatch(/devices = \{[^}]*\blo\b/);
 
     await enforcer.block(["10.231.250.7", "::ffff:10.231.250.8", "2001:db8::1"]);

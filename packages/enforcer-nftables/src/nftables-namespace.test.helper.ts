@@ -30,6 +30,7 @@ function nft(args: readonly string[], stdin = "", netns?: string): Promise<strin
     child.once("close", (code) =>
       code === 0 ? resolve(out) : reject(new Error(`nft ${args.join(" ")}: ${err}`)),
     );
+    child.stdin.on("error", () => undefined);
     child.stdin.end(stdin);
   });
 }
@@ -67,4 +68,18 @@ export async function rulesetOutside(netns: string, table: string): Promise<stri
   const listing = await nft(["list", "ruleset"], "", netns);
   const blocks = listing.split(/^(?=table )/m);
   return blocks.filter((block) => !new RegExp(`^table \\w+ ${table} \\{`).test(block)).join("");
+}
+
+/** The host's own ruleset (the tests never change it: every rule goes into test namespaces). */
+export function hostRuleset(): Promise<string> {
+  return nft(["list", "ruleset"]);
+}
+
+/** Packets the rate-limit rules of a netdev table have dropped so far (both families). */
+export async function limitDrops(netns: string, table: string): Promise<number> {
+  const listing = await nft(["list", "chain", "netdev", table, "to_peer"], "", netns);
+  return [...listing.matchAll(/limit name .* counter packets (\d+) bytes \d+ drop/g)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
 }

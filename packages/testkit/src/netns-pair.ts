@@ -1,14 +1,16 @@
 /**
- * Two network namespaces for packet-level tests: a seller namespace and a buyer namespace, joined
- * by their own veth link that carries all peer traffic, and each reachable from the test process
- * over a veth link of its own (RPC only). Needs root (CAP_NET_ADMIN) and iproute2.
+ * Two network namespaces for packet-level tests, a seller's and a buyers', each with one veth
+ * link into a bridge that lives in a third ("hub") namespace, where the host's end of a third
+ * link sits too. One flat test subnet, 10.231.N.0/24:
  *
- *   host 10.231.A.1 ── 10.231.A.2 seller ns ══ peer link 10.231.W.0/24 ══ buyer ns 10.231.B.2, .3 … ── 10.231.B.1 host
+ *   host 10.231.N.1 ──┐
+ *   seller ns .2 ─────┼── bridge in the hub ns
+ *   buyer ns .3, .4 … ┘
  *
- * The seller's client binds 10.231.A.2 and the buyers bind 10.231.B.x: those addresses answer RPC
- * from the host, and routes inside the two namespaces send peer traffic over the peer link (no
- * forwarding anywhere, nothing added to the host but the two link addresses, which go away with
- * the namespaces). Rules hooked on `seller.peerDevice` therefore see exactly the peer traffic.
+ * Every client's address is on the device that carries its peer traffic (libtorrent binds its
+ * sockets to that device), the test process reaches each client's RPC directly, nothing
+ * forwards, and the host gains only its one link address, which goes away with the namespaces.
+ * Rules hooked on `seller.device` see all of the seller's traffic. Needs root and iproute2.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,15 +23,15 @@ const run = promisify(execFile);
 export interface TestNamespaceEnd {
   /** Namespace name, for `ip netns exec`. */
   readonly name: string;
-  /** Device inside the namespace on the peer link. */
-  readonly peerDevice: string;
+  /** The namespace's one link (to the hub). */
+  readonly device: string;
 }
 
 export interface TestNetworkPair {
   readonly seller: TestNamespaceEnd & { readonly address: string };
   readonly buyer: TestNamespaceEnd & { readonly addresses: readonly string[] };
-  /** Host-side addresses of the two RPC links (the test process's source addresses). */
-  readonly hostAddresses: readonly string[];
+  /** The host's address on the test subnet (the test process's source address). */
+  readonly hostAddress: string;
   remove(): Promise<void>;
 }
 
@@ -41,52 +43,47 @@ export interface TestNetworkPairOptions {
 export async function createTestNetworkPair(options: TestNetworkPairOptions = {}): Promise<TestNetworkPair> {
   const count = options.buyerAddresses ?? 2;
   const id = randomBytes(3).toString("hex");
+  const hub = `peerpay-h-${id}`;
   const seller = `peerpay-s-${id}`;
   const buyer = `peerpay-b-${id}`;
-  const [a, b, w] = await freeOctets(3);
+  const octet = await freeOctet();
+  const subnet = (host: number) => `10.231.${octet}.${host}`;
   const ip = (...args: string[]) => run("ip", args, { timeout: 10_000 });
   const inNs = (ns: string, ...args: string[]) => ip("-n", ns, ...args);
   const created: string[] = [];
   const remove = async () => {
     for (const name of created) await ip("netns", "del", name).catch(() => undefined);
-    await ip("link", "del", `pp${id}sh`).catch(() => undefined);
-    await ip("link", "del", `pp${id}bh`).catch(() => undefined);
+    await ip("link", "del", `pp${id}h`).catch(() => undefined);
   };
   try {
-    for (const name of [seller, buyer]) {
+    for (const name of [hub, seller, buyer]) {
       await ip("netns", "add", name);
       created.push(name);
       await inNs(name, "link", "set", "lo", "up");
     }
-    // RPC links to the host.
-    for (const [side, ns, octet] of [
-      ["s", seller, a],
-      ["b", buyer, b],
-    ] as const) {
-      await ip("link", "add", `pp${id}${side}h`, "type", "veth", "peer", "name", `pp${id}${side}r`);
-      await ip("link", "set", `pp${id}${side}r`, "netns", ns);
-      await ip("addr", "add", `10.231.${octet}.1/24`, "dev", `pp${id}${side}h`);
-      await ip("link", "set", `pp${id}${side}h`, "up");
-      await inNs(ns, "link", "set", `pp${id}${side}r`, "up");
-    }
-    await inNs(seller, "addr", "add", `10.231.${a}.2/24`, "dev", `pp${id}sr`);
-    const buyerAddresses = Array.from({ length: count }, (_, index) => `10.231.${b}.${index + 2}`);
-    for (const address of buyerAddresses)
-      await inNs(buyer, "addr", "add", `${address}/24`, "dev", `pp${id}br`);
-    // The peer link between the two namespaces.
-    await ip("link", "add", `pp${id}sp`, "type", "veth", "peer", "name", `pp${id}bp`);
-    await ip("link", "set", `pp${id}sp`, "netns", seller);
-    await ip("link", "set", `pp${id}bp`, "netns", buyer);
-    await inNs(seller, "addr", "add", `10.231.${w}.1/24`, "dev", `pp${id}sp`);
-    await inNs(buyer, "addr", "add", `10.231.${w}.2/24`, "dev", `pp${id}bp`);
-    await inNs(seller, "link", "set", `pp${id}sp`, "up");
-    await inNs(buyer, "link", "set", `pp${id}bp`, "up");
-    await inNs(seller, "route", "add", `10.231.${b}.0/24`, "via", `10.231.${w}.2`, "dev", `pp${id}sp`);
-    await inNs(buyer, "route", "replace", `10.231.${a}.0/24`, "via", `10.231.${w}.1`, "dev", `pp${id}bp`);
+    await inNs(hub, "link", "add", "br0", "type", "bridge");
+    await inNs(hub, "link", "set", "br0", "up");
+    // Each link: `pp<id><side>` at the end, `pp<id><side>x` in the hub's bridge.
+    const attach = async (side: string, ns: string | undefined, addresses: readonly string[]) => {
+      const end = `pp${id}${side}`;
+      await ip("link", "add", end, "type", "veth", "peer", "name", `${end}x`);
+      await ip("link", "set", `${end}x`, "netns", hub);
+      await inNs(hub, "link", "set", `${end}x`, "master", "br0");
+      await inNs(hub, "link", "set", `${end}x`, "up");
+      if (ns !== undefined) await ip("link", "set", end, "netns", ns);
+      const here = (...args: string[]) => (ns === undefined ? ip(...args) : inNs(ns, ...args));
+      for (const address of addresses) await here("addr", "add", `${address}/24`, "dev", end);
+      await here("link", "set", end, "up");
+      return end;
+    };
+    const buyerAddresses = Array.from({ length: count }, (_, index) => subnet(index + 3));
+    await attach("h", undefined, [subnet(1)]);
+    const sellerDevice = await attach("s", seller, [subnet(2)]);
+    const buyerDevice = await attach("b", buyer, buyerAddresses);
     return {
-      seller: { name: seller, peerDevice: `pp${id}sp`, address: `10.231.${a}.2` },
-      buyer: { name: buyer, peerDevice: `pp${id}bp`, addresses: buyerAddresses },
-      hostAddresses: [`10.231.${a}.1`, `10.231.${b}.1`],
+      seller: { name: seller, device: sellerDevice, address: subnet(2) },
+      buyer: { name: buyer, device: buyerDevice, addresses: buyerAddresses },
+      hostAddress: subnet(1),
       remove,
     };
   } catch (error) {
@@ -110,15 +107,13 @@ export async function writeNamespaceExecutable(
   return path;
 }
 
-/** Third octets of 10.231.x.0/24 not used by any address on the host right now. */
-async function freeOctets(count: number): Promise<number[]> {
+/** A third octet of 10.231.x.0/24 not used by any address on the host right now. */
+async function freeOctet(): Promise<number> {
   const { stdout } = await run("ip", ["-4", "-o", "addr", "show"], { timeout: 10_000 });
   const used = new Set([...stdout.matchAll(/inet 10\.231\.(\d+)\./g)].map((match) => Number(match[1])));
-  const chosen: number[] = [];
-  for (let attempt = 0; attempt < 1000 && chosen.length < count; attempt++) {
+  for (let attempt = 0; attempt < 1000; attempt++) {
     const octet = 1 + (randomBytes(1)[0]! % 250);
-    if (!used.has(octet) && !chosen.includes(octet)) chosen.push(octet);
+    if (!used.has(octet)) return octet;
   }
-  if (chosen.length < count) throw new Error("no free 10.231.x.0/24 subnets for the test namespaces");
-  return chosen;
+  throw new Error("no free 10.231.x.0/24 subnet for the test namespaces");
 }
