@@ -7,6 +7,8 @@ need=()
 command -v transmission-daemon >/dev/null 2>&1 || need+=(transmission-daemon)
 command -v qbittorrent-nox >/dev/null 2>&1 || need+=(qbittorrent-nox)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# nft for the nftables enforcer (its tests run in network namespaces they create).
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Headless Chromium for the status page test (playwright-core drives it; no browser download).
