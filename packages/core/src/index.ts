@@ -92,6 +92,7 @@ export {
   type SettlementResult,
   type UsageRecord,
 } from "./ledger-store.js";
+export { applyThrottleLane, type ThrottleLaneConfiguration } from "./ledger-throttle.js";
 export {
   createMemoryLedgerStore,
   type MemoryLedgerStore,
