@@ -39,8 +39,6 @@ export interface Swarm {
   received(buyer: Buyer): Promise<number>;
   /** Whether the seller's client lists this buyer as a connected peer. */
   sellerSees(buyer: Buyer): Promise<boolean>;
-  /** The buyer dials the seller again (after an unblock). */
-  redial(buyer: Buyer): Promise<void>;
   /** The buyer forgets the seller (and its reconnect back-off), then dials it. */
   forgetAndRedial(buyer: Buyer): Promise<void>;
   stop(): Promise<void>;
@@ -207,7 +205,6 @@ export async function startSwarm(kind: SellerKind, options: SwarmOptions): Promi
       createEnforcer,
       received,
       sellerSees: async (buyer) => (await sellerPeers(torrent)).includes(buyer.address),
-      redial: (buyer) => buyer.client.addPeers(torrent.infohash, [endpoint]),
       async forgetAndRedial(buyer) {
         await buyer.client.setBannedIps([sellerAddress]);
         await buyer.client.setBannedIps([]);
