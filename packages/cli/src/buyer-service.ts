@@ -43,6 +43,12 @@ export interface BuyerServiceOptions {
   readonly discoveryRetryMs?: number;
   /** How long after a seller's last bytes the buyer keeps paying what it still owes. Default 60 s. */
   readonly settleUpWindowMs?: number;
+  /**
+   * A seller that lets us in but has sent nothing for this long while a torrent is incomplete gets
+   * another reconnect nudge (a reconnect right after paying can hit the seller's client before it
+   * lifted the block, and neither client retries for a long while). Default 10 s.
+   */
+  readonly stallNudgeMs?: number;
   readonly logger: ServiceLogger;
   readonly onChange?: () => void;
 }
@@ -62,6 +68,8 @@ interface KnownSeller {
   refusedUntil: number;
   /** When this seller last delivered bytes (ms); settling up continues for a while after. */
   lastReceivedAt: number;
+  /** When the client was last asked to reconnect to this seller (ms). */
+  lastNudgeAt: number;
 }
 
 export interface BuyerService {
@@ -81,6 +89,7 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
   const balanceIntervalMs = options.balanceIntervalMs ?? 2000;
   const discoveryRetryMs = options.discoveryRetryMs ?? 60_000;
   const settleUpWindowMs = options.settleUpWindowMs ?? 60_000;
+  const stallNudgeMs = options.stallNudgeMs ?? 10_000;
   const buyer = createBuyer({
     adapter: options.adapter,
     store: options.store,
@@ -115,6 +124,7 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
         lastBalanceCheck: 0,
         refusedUntil: 0,
         lastReceivedAt: Date.now(),
+        lastNudgeAt: 0,
       };
       sellers.set(origin, seller);
       note({
@@ -147,6 +157,18 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
     note({ kind: "nudge", seller, detail: `asked the client to reconnect to ${peer.address}:${peer.port}` });
   };
 
+  /** Until the seller's balance says we are no longer blocked (bounded: 5 s), then a moment for its client. */
+  const waitUntilLetIn = async (seller: KnownSeller) => {
+    const deadline = Date.now() + 5000;
+    for (let attempt = 0; attempt < 50 && Date.now() < deadline; attempt++) {
+      const balance = await buyer.getBalance(seller.origin).catch(() => undefined);
+      if (balance && !balance.blocked) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The seller marks us allowed in its ledger just before its client applies it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  };
+
   const settleWith = async (seller: KnownSeller) => {
     if (seller.refusedUntil > Date.now()) return;
     seller.lastBalanceCheck = Date.now();
@@ -169,8 +191,20 @@ export async function startBuyerService(options: BuyerServiceOptions): Promise<B
       if (paid) {
         note({ kind: "paid", seller: seller.origin, detail: `paid ${paid.amountMsat} msat` });
         if (balance.blocked) {
+          // Reconnect only once the seller has let us in: a dial its client refuses makes both
+          // clients back off for many seconds.
+          await waitUntilLetIn(seller);
+          seller.lastNudgeAt = Date.now();
           for (const [torrent, peer] of seller.torrents) await nudge(torrent, peer, seller.origin);
         }
+      } else if (
+        !balance.blocked &&
+        Date.now() - seller.lastReceivedAt > stallNudgeMs &&
+        Date.now() - seller.lastNudgeAt > stallNudgeMs
+      ) {
+        // In credit, yet nothing arrives: the reconnect after the last payment did not take. Ask again.
+        seller.lastNudgeAt = Date.now();
+        for (const [torrent, peer] of seller.torrents) await nudge(torrent, peer, seller.origin);
       }
     } catch (error) {
       const code = isPeerpayError(error) ? error.code : "INTERNAL";

@@ -145,9 +145,16 @@ export function resolveConfiguration(
     throw invalid("PEERPAY_STATUS_TOKEN: must be at least 16 characters");
   }
 
+  const lightning = parseLightningConnection(parsed.lightning, "lightning", environment);
+  if (roles.length > 0 && lightning.kind === "lnd" && !lightning.macaroon && !environment.LND_MACAROON) {
+    throw invalid("lightning: lnd:// needs a macaroon: add ?macaroon=/path/to/file or set LND_MACAROON_PATH");
+  }
+  if (roles.length > 0 && lightning.kind === "cln-rest" && !lightning.rune) {
+    throw invalid("lightning: cln+https:// needs a rune: set CLN_RUNE");
+  }
   return {
     ...(context.file ? { file: context.file } : {}),
-    lightning: parseLightningConnection(parsed.lightning, "lightning", environment),
+    lightning,
     lightningDisplay: redactConnection(parsed.lightning),
     ledgerPath: parsed.ledger.path
       ? expandHome(parsed.ledger.path, environment)

@@ -139,12 +139,17 @@ export function createDaemonMetrics(options: { defaultMetrics?: boolean } = {}):
   return metrics;
 }
 
-/** The store's methods bound to it, so the decorator can spread them and override a few. */
+/** The store's methods (own and inherited) bound to it, so the decorator can spread them and override a few. */
 function bindAll(store: LedgerStore): LedgerStore {
   const bound: Record<string, unknown> = { kind: store.kind };
-  for (const key of Object.keys(store) as (keyof LedgerStore)[]) {
-    const value = store[key];
-    bound[key] = typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+  for (let source: object | null = store; source && source !== Object.prototype; ) {
+    for (const key of Object.getOwnPropertyNames(source)) {
+      if (key === "constructor" || key in bound) continue;
+      const value = (store as unknown as Record<string, unknown>)[key];
+      bound[key] =
+        typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+    }
+    source = Object.getPrototypeOf(source) as object | null;
   }
   return bound as unknown as LedgerStore;
 }

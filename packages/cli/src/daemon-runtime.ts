@@ -52,14 +52,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     steps.length = 0;
   };
   try {
-    mkdirSync(configuration.stateDirectory, { recursive: true });
-    mkdirSync(dirname(configuration.ledgerPath), { recursive: true });
-    const rawStore = createSqliteLedgerStore({ path: configuration.ledgerPath });
+    // The adapter first: a missing macaroon or rune fails here, before any file is written.
+    const adapters: DaemonAdapters = createDaemonAdapters(configuration, roles, logger);
+    let rawStore: LedgerStore;
+    try {
+      mkdirSync(configuration.stateDirectory, { recursive: true });
+      mkdirSync(dirname(configuration.ledgerPath), { recursive: true });
+      rawStore = createSqliteLedgerStore({ path: configuration.ledgerPath });
+    } catch (error) {
+      await adapters.close().catch(() => undefined);
+      throw error;
+    }
+    // Closed last of all (steps run in reverse): every write is flushed before the process ends.
     steps.push({ name: "close the ledger", run: () => rawStore.close() });
+    steps.push({ name: "close the Lightning adapter", run: () => adapters.close() });
     const metrics = createDaemonMetrics();
     const store: LedgerStore = metrics.instrumentStore(rawStore);
-    const adapters: DaemonAdapters = createDaemonAdapters(configuration, roles, logger);
-    steps.push({ name: "close the Lightning adapter", run: () => adapters.close() });
 
     let seller: SellerService | undefined;
     if (configuration.seller && adapters.seller) {

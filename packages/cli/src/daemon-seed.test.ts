@@ -183,9 +183,13 @@ describe("peerpay leech", () => {
     cleanups.push(() => leech.stop());
     await leech.waitFor(/status page http:\/\/\S+/, 30_000);
     expect(leech.stdout()).toContain("SIMULATED Lightning network");
-    const snapshot = (await (
-      await fetch(`http://127.0.0.1:${statusPort}/api/status`)
-    ).json()) as StatusSnapshot;
+    const read = async () =>
+      (await (await fetch(`http://127.0.0.1:${statusPort}/api/status`)).json()) as StatusSnapshot;
+    let snapshot = await read();
+    for (let round = 0; round < 40 && (snapshot.buyer?.polls ?? 0) < 1; round++) {
+      await sleep(250);
+      snapshot = await read();
+    }
     expect(snapshot.roles).toEqual(["buyer"]);
     expect(snapshot.buyer?.polls).toBeGreaterThanOrEqual(1);
     expect(await leech.stop()).toBe(0);

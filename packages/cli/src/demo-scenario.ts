@@ -181,6 +181,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await buyerService.pollOnce();
     await buyerService.settleUp();
     await waitForSettlement(report, 10_000);
+    await waitForCountersToSettle([seller, buyer], torrent.infohash, 15_000);
     const summary = await report.summary();
     for (const line of summary.lines) say(line);
     if (options.keep) say(`kept ${directory} (ledgers, client configs, logs)`);
@@ -202,6 +203,27 @@ async function waitForSettlement(
     const progress = await report.progress();
     if (progress.earnedMsat === progress.paidMsat) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Waits until both clients' own torrent counters stop moving (two equal reads 2 s apart): a
+ * client refreshes its torrent totals lazily (qBittorrent under load lags its per-peer counts).
+ */
+async function waitForCountersToSettle(
+  peers: readonly DemoPeer[],
+  infohash: string,
+  timeoutMs: number,
+): Promise<void> {
+  const read = async () =>
+    JSON.stringify(await Promise.all(peers.map((peer) => peer.counters(infohash).catch(() => null))));
+  const deadline = Date.now() + timeoutMs;
+  let previous = await read();
+  for (let round = 0; round < 10 && Date.now() < deadline; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const current = await read();
+    if (current === previous) return;
+    previous = current;
   }
 }
 

@@ -109,4 +109,27 @@ describe("status server", () => {
     expect((await fetch(`${server.url}/nothing`, { headers })).status).toBe(404);
     expect((await fetch(`${server.url}/api/status`, { method: "POST", headers })).status).toBe(405);
   });
+
+  it("counts new ledger entries once when requests arrive together", async () => {
+    await store.recordUsage([
+      {
+        peer: "127.0.0.9",
+        infohash,
+        bytes: 1000n,
+        freeBytes: 0n,
+        priceMsatPerGiB: 100_000_000n,
+        costMsat: 93n,
+        accuracy: "exact",
+        at: new Date(),
+      },
+    ]);
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const answers = await Promise.all(
+      Array.from(
+        { length: 5 },
+        async () => (await (await fetch(`${server.url}/api/status`, { headers })).json()) as StatusSnapshot,
+      ),
+    );
+    for (const answer of answers) expect(answer.seller?.torrents[0]?.peers[0]?.bytes).toBe(3_001_000);
+  });
 });

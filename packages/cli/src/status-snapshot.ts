@@ -143,8 +143,15 @@ export function createStatusSnapshots(sources: StatusSources) {
     }
   };
 
+  // One refresh at a time: two requests reading the same new entries must not count them twice.
+  let refreshing: Promise<void> = Promise.resolve();
+  const refreshOnce = () => {
+    refreshing = refreshing.then(refresh, refresh);
+    return refreshing;
+  };
+
   return async function snapshot(): Promise<StatusSnapshot> {
-    await refresh();
+    await refreshOnce();
     const { store, seller, buyer } = sources;
     const roles = [...(seller ? ["seller"] : []), ...(buyer ? ["buyer"] : [])];
     const accounts = seller ? await store.listAccounts() : [];
