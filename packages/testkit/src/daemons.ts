@@ -4,6 +4,12 @@
  */
 
 export {
+  type DebianChroot,
+  type EnsureDebianChrootOptions,
+  ensureDebianChroot,
+  toChrootPath,
+} from "./debian-chroot.js";
+export {
   createTestNetworkPair,
   type TestNamespaceEnd,
   type TestNetworkPair,

@@ -4,6 +4,12 @@ export {
   runBridgeConformance,
 } from "./bridge-conformance.js";
 export {
+  type DebianChroot,
+  type EnsureDebianChrootOptions,
+  ensureDebianChroot,
+  toChrootPath,
+} from "./debian-chroot.js";
+export {
   type LedgerStoreConformanceContext,
   type LedgerStoreConformanceOptions,
   runLedgerStoreConformance,

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
+import { daemonPathMapper, makeChrootTempDir } from "./debian-chroot.js";
 import { type QbittorrentConfigValues, writeQbittorrentConfig } from "./qbittorrent-daemon-config.js";
 
 export interface QbittorrentDaemonOptions {
@@ -37,6 +38,12 @@ export interface QbittorrentDaemonOptions {
   readonly startTimeoutMs?: number;
   /** Executable, default "qbittorrent-nox". */
   readonly executable?: string;
+  /**
+   * Run `executable` inside this chroot (`chroot <dir> qbittorrent-nox …`, root only; see
+   * scripts/debian-chroot.sh). The profile dir is then created under <dir>/srv/peerpay-tests/ (or
+   * `rootDir`, which must be inside the chroot) and the daemon gets the in-chroot paths.
+   */
+  readonly chrootDir?: string;
 }
 
 export interface QbittorrentDaemon {
@@ -53,6 +60,8 @@ export interface QbittorrentDaemon {
   readonly downloadDir: string;
   /** stdout/stderr of the process, for diagnosing a failed start. */
   readonly logPath: string;
+  /** The path the daemon sees for a host path (differs only with `chrootDir`; e.g. for `savepath`). */
+  toDaemonPath(hostPath: string): string;
   /** qBittorrent's own log (e.g. "WebAPI login failure … attempt count: N"), "" if not written yet. */
   readApplicationLog(): Promise<string>;
   /** Stops the process (keeps the profile) and starts it again on the same ports. */
@@ -66,9 +75,15 @@ export interface QbittorrentDaemon {
 
 export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions): Promise<QbittorrentDaemon> {
   const ownsRoot = options.rootDir === undefined;
-  const rootDir = options.rootDir ?? (await mkdtemp(join(tmpdir(), "peerpay-qbt-")));
+  const rootDir =
+    options.rootDir ??
+    (options.chrootDir === undefined
+      ? await mkdtemp(join(tmpdir(), "peerpay-qbt-"))
+      : await makeChrootTempDir(options.chrootDir, "qbt-"));
+  const toDaemonPath = daemonPathMapper(options.chrootDir);
   const profileDir = join(rootDir, `qbt-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
   const downloadDir = join(profileDir, "downloads");
+  const daemonProfileDir = toDaemonPath(profileDir);
   await mkdir(downloadDir, { recursive: true });
   const username = options.username ?? "admin";
   const password = options.password ?? randomBytes(12).toString("base64url");
@@ -80,7 +95,7 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     webUiPort,
     username,
     password,
-    downloadDir,
+    downloadDir: toDaemonPath(downloadDir),
     uploadLimitKiB: options.uploadLimitKiB ?? 0,
     downloadLimitKiB: options.downloadLimitKiB ?? 0,
     authSubnetWhitelist: options.authSubnetWhitelist,
@@ -91,11 +106,15 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
   const baseUrl = `http://${options.bindAddress}:${webUiPort}/`;
   const logPath = join(profileDir, "qbittorrent-nox.out");
   const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const executable = options.executable ?? "qbittorrent-nox";
+  const profileArgument = `--profile=${daemonProfileDir}`;
   const daemon = createDaemonProcess({
     name: "qbittorrent-nox",
-    command: options.executable ?? "qbittorrent-nox",
-    args: [`--profile=${profileDir}`],
-    env: { ...process.env, HOME: profileDir, LC_ALL: "C.UTF-8", QT_QPA_PLATFORM: "offscreen" },
+    // chroot execs in place (the environment passes through), so the PID is the daemon's.
+    command: options.chrootDir === undefined ? executable : "chroot",
+    args:
+      options.chrootDir === undefined ? [profileArgument] : [options.chrootDir, executable, profileArgument],
+    env: { ...process.env, HOME: daemonProfileDir, LC_ALL: "C.UTF-8", QT_QPA_PLATFORM: "offscreen" },
     logPath,
     // Any HTTP answer from the WebUI (200, or 403 before login) means it is up.
     waitUntilReady: () =>
@@ -122,6 +141,7 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
     profileDir,
     downloadDir,
     logPath,
+    toDaemonPath,
     readApplicationLog: () =>
       readFile(join(profileDir, "qBittorrent", "data", "logs", "qbittorrent.log"), "utf8").catch(() => ""),
     async restart() {

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
+import { daemonPathMapper, makeChrootTempDir } from "./debian-chroot.js";
 import { writeTransmissionSettings } from "./transmission-daemon-settings.js";
 
 export interface TransmissionDaemonOptions {
@@ -45,6 +46,12 @@ export interface TransmissionDaemonOptions {
    * `bindAddress` is then the namespace's address and the ports are picked at random.
    */
   readonly networkNamespace?: string;
+  /**
+   * Run `executable` inside this chroot (`chroot <dir> transmission-daemon …`, root only; see
+   * scripts/debian-chroot.sh). The config dir is then created under <dir>/srv/peerpay-tests/ (or
+   * `rootDir`, which must be inside the chroot) and the daemon gets the in-chroot paths.
+   */
+  readonly chrootDir?: string;
 }
 
 export interface AddedTransmissionTorrent {
@@ -67,6 +74,8 @@ export interface TransmissionDaemon {
   readonly configDir: string;
   readonly downloadDir: string;
   readonly logPath: string;
+  /** The path the daemon sees for a host path (differs only with `chrootDir`). */
+  toDaemonPath(hostPath: string): string;
   /** Calls an RPC method; throws unless `result` is "success". */
   rpc<T = Record<string, unknown>>(method: string, args?: Record<string, unknown>): Promise<T>;
   /** Adds a .torrent (seeding it when `downloadDir` holds its content) and sets its labels. */
@@ -89,9 +98,15 @@ export async function startTransmissionDaemon(
   options: TransmissionDaemonOptions,
 ): Promise<TransmissionDaemon> {
   const ownsRoot = options.rootDir === undefined;
-  const rootDir = options.rootDir ?? (await mkdtemp(join(tmpdir(), "peerpay-tr-")));
+  const rootDir =
+    options.rootDir ??
+    (options.chrootDir === undefined
+      ? await mkdtemp(join(tmpdir(), "peerpay-tr-"))
+      : await makeChrootTempDir(options.chrootDir, "tr-"));
+  const toDaemonPath = daemonPathMapper(options.chrootDir);
   const configDir = join(rootDir, `tr-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
   const downloadDir = join(configDir, "downloads");
+  const daemonConfigDir = toDaemonPath(configDir);
   await mkdir(downloadDir, { recursive: true });
   const username = options.username ?? "peerpay";
   const password = options.password ?? randomBytes(12).toString("base64url");
@@ -107,7 +122,7 @@ export async function startTransmissionDaemon(
     rpcPort,
     username,
     password,
-    downloadDir,
+    downloadDir: toDaemonPath(downloadDir),
     uploadLimitKB: options.uploadLimitKB ?? 0,
     downloadLimitKB: options.downloadLimitKB ?? 0,
     rpcWhitelist: options.rpcWhitelist ?? "127.*.*.*",
@@ -122,14 +137,21 @@ export async function startTransmissionDaemon(
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const client = createRpcClient(rpcUrl, username, password);
   const executable = options.executable ?? "transmission-daemon";
+  // chroot and `ip netns exec` both exec in place, so the PID is the daemon's.
+  const daemonCommand = [
+    ...(options.chrootDir === undefined ? [] : ["chroot", options.chrootDir]),
+    executable,
+    "-f",
+    "-g",
+    daemonConfigDir,
+  ];
   const daemon = createDaemonProcess({
     name: "transmission-daemon",
-    // `ip netns exec` execs the daemon in place, so the PID is the daemon's.
-    command: inNamespace ? "ip" : executable,
+    command: inNamespace ? "ip" : daemonCommand[0]!,
     args: inNamespace
-      ? ["netns", "exec", options.networkNamespace!, executable, "-f", "-g", configDir]
-      : ["-f", "-g", configDir],
-    env: { ...process.env, HOME: configDir, LC_ALL: "C.UTF-8" },
+      ? ["netns", "exec", options.networkNamespace!, ...daemonCommand]
+      : daemonCommand.slice(1),
+    env: { ...process.env, HOME: daemonConfigDir, LC_ALL: "C.UTF-8" },
     logPath,
     // Any HTTP answer (401, 409, 200) from the RPC endpoint means the daemon is up.
     waitUntilReady: () =>
@@ -157,6 +179,7 @@ export async function startTransmissionDaemon(
     configDir,
     downloadDir,
     logPath,
+    toDaemonPath,
     rpc: client,
     async addTorrent(torrentFile, addOptions = {}) {
       const added = await client<{
@@ -164,7 +187,7 @@ export async function startTransmissionDaemon(
         "torrent-duplicate"?: AddedTransmissionTorrent;
       }>("torrent-add", {
         metainfo: Buffer.from(torrentFile).toString("base64"),
-        "download-dir": addOptions.downloadDir ?? downloadDir,
+        "download-dir": toDaemonPath(addOptions.downloadDir ?? downloadDir),
         paused: addOptions.paused ?? false,
       });
       const torrent = added["torrent-added"] ?? added["torrent-duplicate"];
