@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the demo drive (real torrent daemons, tools).
+# Installs the Debian packages the demo drives (real torrent daemons, tools), and with
+# --for-tests also what only the tests need (nftables, headless Chromium).
 # Idempotent: does nothing when everything is already there. Needs root to install.
 set -euo pipefail
+for_tests=0
+[ "${1:-}" = "--for-tests" ] && for_tests=1
 
 need=()
 command -v transmission-daemon >/dev/null 2>&1 || need+=(transmission-daemon)
 command -v qbittorrent-nox >/dev/null 2>&1 || need+=(qbittorrent-nox)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
-# nft for the nftables enforcer (its tests run in network namespaces they create).
-command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-# Headless Chromium for the status page test (playwright-core drives it; no browser download).
-# Large: skip with PEERPAY_SKIP_BROWSER=1 (that test is then skipped with its reason).
-if [ "${PEERPAY_SKIP_BROWSER:-0}" != "1" ]; then
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ "$for_tests" = "1" ]; then
+  # nft for the nftables enforcer (its tests run in network namespaces they create).
+  command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
+  # Headless Chromium for the status page test (playwright-core drives it; no browser download).
+  # Large: skip with PEERPAY_SKIP_BROWSER=1 (that test is then skipped with its reason).
+  if [ "${PEERPAY_SKIP_BROWSER:-0}" != "1" ]; then
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  fi
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

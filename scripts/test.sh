@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --for-tests
 npx biome check .
 npx turbo run test --concurrency=1 --output-logs=full
