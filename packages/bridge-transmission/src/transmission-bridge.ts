@@ -132,7 +132,7 @@ export function createTransmissionBridge(options: TransmissionBridgeOptions): Tr
       onWarning(
         `unrecognised Transmission version "${session.version.slice(0, 40)}": assuming the oldest features`,
       );
-    features = transmissionFeatures(version);
+    features = transmissionFeatures(version, session["rpc-version-semver"]);
     state ??= await readBridgeState(options.stateFile);
     // The blocklist is taken over only when there is something to block (or to reconcile): a
     // buyer-side bridge that never blocks leaves the user's blocklist settings alone.

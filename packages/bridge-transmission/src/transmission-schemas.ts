@@ -4,6 +4,8 @@ import { z } from "zod";
 export const sessionSchema = z.object({
   version: z.string(),
   "rpc-version": z.number(),
+  /** "5.4.0" on 4.1.0-beta.2, "6.0.0" with JSON-RPC 2.0; absent on 3.00. */
+  "rpc-version-semver": z.string().optional(),
   "blocklist-url": z.string().default(""),
   "blocklist-enabled": z.boolean(),
   "blocklist-size": z.number().optional(),

@@ -30,10 +30,36 @@ describe("Transmission version → features", () => {
   });
 
   it("declares block disconnects and per-peer counters only where the daemon has them", () => {
-    expect(features("3.00 (bb6b5a062e)")).toEqual({ blockDisconnects: false, peerByteCounter: "none" });
-    expect(features("4.0.6 (38c164933e)")).toEqual({ blockDisconnects: false, peerByteCounter: "none" });
-    expect(features("4.1.0-beta.2 (x)")).toEqual({ blockDisconnects: true, peerByteCounter: "none" });
-    expect(features("4.1.0-beta.4 (x)")).toEqual({ blockDisconnects: true, peerByteCounter: "window-60s" });
-    expect(transmissionFeatures(undefined)).toEqual({ blockDisconnects: false, peerByteCounter: "none" });
+    expect(features("3.00 (bb6b5a062e)")).toMatchObject({ blockDisconnects: false, peerByteCounter: "none" });
+    expect(features("4.0.6 (38c164933e)")).toMatchObject({
+      blockDisconnects: false,
+      peerByteCounter: "none",
+    });
+    expect(features("4.1.0-beta.2 (x)")).toMatchObject({ blockDisconnects: true, peerByteCounter: "none" });
+    expect(features("4.1.0-beta.4 (x)")).toMatchObject({
+      blockDisconnects: true,
+      peerByteCounter: "window-60s",
+    });
+    expect(transmissionFeatures(undefined)).toEqual({
+      blockDisconnects: false,
+      peerByteCounter: "none",
+      rpcProtocol: "legacy",
+      incomingPeerPort: "listen",
+    });
+  });
+
+  it("reads the RPC protocol from rpc-version-semver, not from the version name", () => {
+    const beta2 = parseTransmissionVersion("4.1.0-beta.2 (ac5c9e082d)");
+    // What the daemons answer: 3.00 has no semver, 4.1.0-beta.2 says 5.4.0, JSON-RPC 2.0 came with 6.0.0.
+    expect(transmissionFeatures(parseTransmissionVersion("3.00"), undefined).rpcProtocol).toBe("legacy");
+    expect(transmissionFeatures(beta2, "5.4.0").rpcProtocol).toBe("legacy");
+    expect(transmissionFeatures(beta2, "6.0.0").rpcProtocol).toBe("json-rpc-2.0");
+    expect(transmissionFeatures(undefined, "6.1.0").rpcProtocol).toBe("json-rpc-2.0");
+  });
+
+  it("knows that 4.1 reports an incoming peer's socket port, 3.00 its listening port", () => {
+    expect(features("3.00 (bb6b5a062e)").incomingPeerPort).toBe("listen");
+    expect(features("4.1.0-beta.2 (ac5c9e082d)").incomingPeerPort).toBe("socket");
+    expect(features("4.1.3 (x)").incomingPeerPort).toBe("socket");
   });
 });

@@ -17,6 +17,18 @@ export interface TransmissionFeatures {
   readonly blockDisconnects: boolean;
   /** Per-peer byte counter: none (≤ 4.1.0-beta.3) or `bytes_to_peer`, a 60-second window (4.1.0-beta.4+). */
   readonly peerByteCounter: "none" | "window-60s";
+  /**
+   * The RPC envelope the daemon understands: "legacy" (`{method, arguments}`, every version) or
+   * also "json-rpc-2.0" (`rpc-version-semver` 6.0.0+, Transmission 4.1.0-beta.4 / 4.1.0). The
+   * bridge speaks legacy, which every version still accepts; this is reported, not needed.
+   */
+  readonly rpcProtocol: "legacy" | "json-rpc-2.0";
+  /**
+   * What `peers[].port` means for an incoming peer: its listening port (3.00) or the remote end
+   * of the socket, an ephemeral port (4.1; measured on 4.1.0-beta.2). With "socket", address and
+   * port name the TCP connection itself, which is what an OS-level enforcer matches.
+   */
+  readonly incomingPeerPort: "listen" | "socket";
 }
 
 export function parseTransmissionVersion(text: string): TransmissionVersion | undefined {
@@ -52,12 +64,26 @@ export function compareVersions(left: TransmissionVersion, right: TransmissionVe
 
 const disconnectsFrom = parseTransmissionVersion("4.1.0-beta.2")!;
 const windowCounterFrom = parseTransmissionVersion("4.1.0-beta.4")!;
+// The first version measured with it (3.00 reports the listening port; 4.0.x was not measured).
+const socketPortFrom = parseTransmissionVersion("4.1.0-beta.2")!;
 
-export function transmissionFeatures(version: TransmissionVersion | undefined): TransmissionFeatures {
+/**
+ * `rpcVersionSemver` is session-get's `rpc-version-semver` (absent before 4.0): the RPC protocol is
+ * read from it, not from the version name.
+ */
+export function transmissionFeatures(
+  version: TransmissionVersion | undefined,
+  rpcVersionSemver?: string,
+): TransmissionFeatures {
+  const rpcMajor = Number.parseInt(rpcVersionSemver ?? "", 10);
+  const rpcProtocol = Number.isFinite(rpcMajor) && rpcMajor >= 6 ? "json-rpc-2.0" : "legacy";
   // An unreadable version gets the most conservative answers.
-  if (!version) return { blockDisconnects: false, peerByteCounter: "none" };
+  if (!version)
+    return { blockDisconnects: false, peerByteCounter: "none", rpcProtocol, incomingPeerPort: "listen" };
   return {
     blockDisconnects: compareVersions(version, disconnectsFrom) >= 0,
     peerByteCounter: compareVersions(version, windowCounterFrom) >= 0 ? "window-60s" : "none",
+    rpcProtocol,
+    incomingPeerPort: compareVersions(version, socketPortFrom) >= 0 ? "socket" : "listen",
   };
 }
