@@ -4,3 +4,9 @@ export {
   type QbittorrentBridgeOptions,
 } from "./qbittorrent-bridge.js";
 export { parseSessionCookie, type QbittorrentLogger } from "./qbittorrent-session.js";
+export {
+  parseQbittorrentVersion,
+  type QbittorrentFeatures,
+  type QbittorrentVersion,
+  qbittorrentFeatures,
+} from "./qbittorrent-version.js";

@@ -25,7 +25,13 @@ import { normalizeAll, validateInfohash } from "./qbittorrent-input.js";
 import { PeerAccounting } from "./qbittorrent-peer-accounting.js";
 import { createQbittorrentSession, type QbittorrentLogger } from "./qbittorrent-session.js";
 import { toTorrentInfo } from "./qbittorrent-torrent-info.js";
-import { capabilitiesFor, defaultCapabilities, parseQbittorrentVersion } from "./qbittorrent-version.js";
+import {
+  capabilitiesFor,
+  defaultCapabilities,
+  parseQbittorrentVersion,
+  type QbittorrentFeatures,
+  qbittorrentFeatures,
+} from "./qbittorrent-version.js";
 import {
   addPeersResultSchema,
   parseWire,
@@ -58,6 +64,8 @@ export interface QbittorrentBridgeOptions {
 }
 
 export interface QbittorrentBridge extends TorrentBridge {
+  /** What differs between the client's versions, detected on `connect()` (see qbittorrent-version.ts). */
+  readonly features: QbittorrentFeatures;
   /**
    * Buyer side, after paying: ban and at once unban only the seller's address (libtorrent then
    * forgets the peer and its reconnect back-off), then `addPeers` toward it. Leaves an entry the
@@ -97,6 +105,7 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
   );
   const concurrency = Math.max(1, options.maxConcurrentRequests ?? 4);
   let capabilities: TorrentBridgeCapabilities = defaultCapabilities;
+  let features: QbittorrentFeatures = qbittorrentFeatures(undefined);
   let info: ClientInfo | undefined;
   let connecting: Promise<ClientInfo> | undefined;
   let baseline = true;
@@ -117,6 +126,7 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
       ]);
       const parsed = parseQbittorrentVersion(version, apiVersion);
       capabilities = capabilitiesFor(parsed);
+      features = qbittorrentFeatures(parsed);
       await banList.reconcile();
       baseline = true;
       info = { client: "qbittorrent", version: parsed.version, apiVersion: parsed.apiVersion };
@@ -248,6 +258,9 @@ export function createQbittorrentBridge(options: QbittorrentBridgeOptions): Qbit
     name: "qbittorrent",
     get capabilities() {
       return capabilities;
+    },
+    get features() {
+      return features;
     },
     connect,
     async listTorrents() {

@@ -34,6 +34,24 @@ export function compareApiVersion(apiVersion: string, minimum: string): number {
   return 0;
 }
 
+export interface QbittorrentFeatures {
+  /**
+   * How torrents are stopped and started: `torrents/pause` + `resume` (WebAPI < 2.11, qBittorrent
+   * ≤ 4.6) or `torrents/stop` + `start` (WebAPI 2.11+, qBittorrent 5.x, where pause/resume answer
+   * 404 and the state reads `stoppedUP`). The bridge stops no torrent itself; this is for callers
+   * that drive the client through `getInstance()`.
+   */
+  readonly torrentControl: "pause-resume" | "stop-start";
+}
+
+/** Read from the WebAPI version, not the application's name or number. */
+export function qbittorrentFeatures(version: QbittorrentVersion | undefined): QbittorrentFeatures {
+  if (!version) return { torrentControl: "pause-resume" };
+  return {
+    torrentControl: compareApiVersion(version.apiVersion, "2.11.0") >= 0 ? "stop-start" : "pause-resume",
+  };
+}
+
 /** Throws UNSUPPORTED for a WebAPI without banPeers/addPeers (before qBittorrent 4.2). */
 export function capabilitiesFor(version: QbittorrentVersion): TorrentBridgeCapabilities {
   if (compareApiVersion(version.apiVersion, "2.3.0") < 0) {

@@ -109,7 +109,11 @@ export function createQbittorrentTestClient(options: QbittorrentTestClientOption
       const form = new FormData();
       form.append("torrents", new Blob([torrentFile]), "upload.torrent");
       if (addOptions.savePath) form.append("savepath", addOptions.savePath);
-      if (addOptions.paused) form.append("paused", "true");
+      // 5.x (WebAPI 2.11+) renamed the field to "stopped"; each version ignores the other's.
+      if (addOptions.paused) {
+        form.append("paused", "true");
+        form.append("stopped", "true");
+      }
       if (addOptions.category) form.append("category", addOptions.category);
       if (addOptions.tags?.length) form.append("tags", addOptions.tags.join(","));
       const text = await request("torrents/add", { method: "POST", body: form });
