@@ -3,7 +3,7 @@
  * loopback address, one real torrent (category + tags for pricing), the downloaders dialling the
  * seeder with addPeers. Used by the bridge's tests; stops every daemon by PID.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -56,10 +56,15 @@ export interface SwarmOptions {
   readonly uploadLimitKiB: number;
   readonly category?: string;
   readonly tags?: readonly string[];
+  /** Run the seeder from this Debian chroot (scripts/debian-chroot.sh) instead of the host's package. */
+  readonly chrootDir?: string;
 }
 
 export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
-  const rootDir = await mkdtemp(join(tmpdir(), "peerpay-qbt-swarm-"));
+  // A chroot daemon only sees files inside the chroot: the whole swarm lives there then.
+  const parent = options.chrootDir ? join(options.chrootDir, "srv", "peerpay-tests") : tmpdir();
+  await mkdir(parent, { recursive: true });
+  const rootDir = await mkdtemp(join(parent, "peerpay-qbt-swarm-"));
   const started: QbittorrentDaemon[] = [];
   try {
     const daemons = await Promise.all([
@@ -67,6 +72,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
         bindAddress: options.seederAddress,
         rootDir,
         uploadLimitKiB: options.uploadLimitKiB,
+        ...(options.chrootDir ? { chrootDir: options.chrootDir } : {}),
       }),
       ...options.downloaderAddresses.map((address) =>
         startQbittorrentDaemon({ bindAddress: address, rootDir, uploadLimitKiB: 16 }),
@@ -92,7 +98,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
       });
     }
     await seeder.client.addTorrent(torrent.torrentFile, {
-      savePath: seeder.daemon.downloadDir,
+      savePath: seeder.daemon.toDaemonPath(seeder.daemon.downloadDir),
       category: options.category,
       tags: options.tags,
     });

@@ -4,7 +4,7 @@
  * their own loopback addresses that dial into it (`torrents/addPeers`; Transmission never dials
  * 127.x peers), and the "user's own" blocklist served over HTTP the way a user would host one.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,12 +64,17 @@ export interface SwarmOptions {
   readonly labels?: readonly string[];
   /** The user's own blocklist entries at start. */
   readonly userEntries?: readonly string[];
+  /** Run the seeder from this Debian chroot (scripts/debian-chroot.sh) instead of the host's package. */
+  readonly chrootDir?: string;
 }
 
 export const SEEDER_ADDRESS = "127.0.0.2";
 
 export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
-  const rootDir = await mkdtemp(join(tmpdir(), "peerpay-trswarm-"));
+  // A chroot daemon only sees files inside the chroot: the whole swarm lives there then.
+  const parent = options.chrootDir ? join(options.chrootDir, "srv", "peerpay-tests") : tmpdir();
+  await mkdir(parent, { recursive: true });
+  const rootDir = await mkdtemp(join(parent, "peerpay-trswarm-"));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
     const userBlocklist = await startUserBlocklist(options.userEntries ?? []);
@@ -82,6 +87,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
       utpEnabled: false,
       blocklistUrl: userBlocklist.url,
       blocklistEnabled: true,
+      ...(options.chrootDir ? { chrootDir: options.chrootDir } : {}),
     });
     cleanups.push(() => seeder.stop());
     await seeder.rpc("blocklist-update");

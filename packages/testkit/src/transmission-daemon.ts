@@ -250,6 +250,9 @@ function createRpcClient(rpcUrl: string, username: string, password: string) {
   };
 }
 
+/** 4.x's header; then {tr_address begin, tr_address end} pairs (see below). */
+const BLOCKLIST_V3_PREFIX = "-tr-blocklist-file-format-v3-";
+
 /** 3.00 stores the list as packed {uint32 begin, uint32 end} pairs in host (little-endian) order. */
 async function readBlocklistBin(path: string): Promise<Array<{ start: string; end: string }>> {
   let bytes: Buffer;
@@ -257,6 +260,9 @@ async function readBlocklistBin(path: string): Promise<Array<{ start: string; en
     bytes = await readFile(path);
   } catch {
     return [];
+  }
+  if (bytes.subarray(0, BLOCKLIST_V3_PREFIX.length).toString("latin1") === BLOCKLIST_V3_PREFIX) {
+    return readBlocklistV3(bytes.subarray(BLOCKLIST_V3_PREFIX.length));
   }
   const ranges: Array<{ start: string; end: string }> = [];
   for (let offset = 0; offset + 8 <= bytes.length; offset += 8) {
@@ -267,4 +273,20 @@ async function readBlocklistBin(path: string): Promise<Array<{ start: string; en
 
 function ipv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
+/**
+ * 4.x (seen on 4.1.0-beta.2): each tr_address is 20 bytes, a uint32 type (0 = IPv4, 1 = IPv6) and
+ * a 16-byte union whose first 4 bytes hold an IPv4 address in network order. IPv6 ranges are left out.
+ */
+function readBlocklistV3(records: Buffer): Array<{ start: string; end: string }> {
+  const ranges: Array<{ start: string; end: string }> = [];
+  for (let offset = 0; offset + 40 <= records.length; offset += 40) {
+    if (records.readUInt32LE(offset) !== 0 || records.readUInt32LE(offset + 20) !== 0) continue;
+    ranges.push({
+      start: ipv4(records.readUInt32BE(offset + 4)),
+      end: ipv4(records.readUInt32BE(offset + 24)),
+    });
+  }
+  return ranges;
 }
