@@ -4,6 +4,14 @@
  * batches, CONFLICT on a second `beginPayment`) and runs the same conformance suite as SQLite.
  */
 import {
+  invoiceEntry,
+  paymentOutcomeEntry,
+  paymentStartEntry,
+  receivedEntry,
+  settlementEntry,
+  usageEntry,
+} from "./ledger-history-entries.js";
+import {
   accountBalance,
   type HistoryFilter,
   type IssuedInvoiceRecord,
@@ -29,7 +37,6 @@ import {
   matchesHistory,
   notFound,
   settlementCredit,
-  usageNote,
 } from "./seller-ledger-checks.js";
 
 export interface MemoryLedgerStoreOptions {
@@ -91,15 +98,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
       }
       for (const [peer, account] of next) accounts.set(peer, account);
       for (const record of batch) {
-        append({
-          at: record.at,
-          kind: "usage",
-          counterparty: record.peer,
-          infohash: record.infohash,
-          bytes: record.bytes,
-          amountMsat: record.costMsat,
-          note: usageNote(record.priceMsatPerGiB, record.freeBytes, record.accuracy),
-        });
+        append(usageEntry(record));
       }
     },
 
@@ -138,15 +137,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
         });
       }
       invoices.set(invoice.paymentHash, { ...invoice, listenPorts: [...invoice.listenPorts] });
-      append({
-        at: invoice.createdAt,
-        kind: "invoice",
-        counterparty: invoice.peer,
-        ...(invoice.infohash === undefined ? {} : { infohash: invoice.infohash }),
-        amountMsat: invoice.amountMsat,
-        paymentHash: invoice.paymentHash,
-        note: `credit ${invoice.creditMsat} msat`,
-      });
+      append(invoiceEntry(invoice));
     },
 
     async getInvoice(paymentHash) {
@@ -200,15 +191,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
       invoices.set(invoice.paymentHash, settledInvoice);
       settled.add(invoice.paymentHash);
       moveCursor();
-      append({
-        at: settlement.settledAt,
-        kind: "settlement",
-        counterparty: invoice.peer,
-        ...(invoice.infohash === undefined ? {} : { infohash: invoice.infohash }),
-        amountMsat: credit,
-        paymentHash: invoice.paymentHash,
-        note: `received ${settlement.receivedMsat} msat; balance ${accountBalance(updated)} msat`,
-      });
+      append(settlementEntry(invoice, settlement, credit, accountBalance(updated)));
       return { credited: true, account: updated, invoice: settledInvoice };
     },
 
@@ -224,14 +207,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
         });
       }
       payments.set(payment.paymentHash, { ...payment, state: "pending" });
-      append({
-        at: payment.createdAt,
-        kind: "payment",
-        counterparty: payment.seller,
-        ...(payment.infohash === undefined ? {} : { infohash: payment.infohash }),
-        paymentHash: payment.paymentHash,
-        note: `pending: ${payment.amountMsat} msat, fee limit ${payment.maxFeeMsat} msat`,
-      });
+      append(paymentStartEntry(payment));
     },
 
     async completePayment(paymentHash, outcome, at) {
@@ -268,18 +244,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
           completedAt: at,
         });
       }
-      append({
-        at,
-        kind: "payment",
-        counterparty: payment.seller,
-        ...(payment.infohash === undefined ? {} : { infohash: payment.infohash }),
-        paymentHash,
-        ...(outcome.state === "succeeded" ? { amountMsat: -(payment.amountMsat + outcome.feeMsat) } : {}),
-        note:
-          outcome.state === "succeeded"
-            ? `succeeded, fee ${outcome.feeMsat} msat`
-            : `failed: ${outcome.failureCode}`,
-      });
+      append(paymentOutcomeEntry(payment, outcome, at));
     },
 
     async getPayment(paymentHash) {
@@ -307,15 +272,7 @@ export function createMemoryLedgerStore(options: MemoryLedgerStoreOptions = {}):
       }
       for (const [seller, account] of next) sellers.set(seller, account);
       for (const record of batch) {
-        append({
-          at: record.at,
-          kind: "received",
-          counterparty: record.seller,
-          infohash: record.infohash,
-          bytes: record.bytes,
-          amountMsat: -record.costMsat,
-          note: `price ${record.priceMsatPerGiB} msat/GiB`,
-        });
+        append(receivedEntry(record));
       }
     },
 

@@ -135,11 +135,6 @@ export function addTotal(total: bigint, amount: bigint, field: string): bigint {
   return sum;
 }
 
-/** The note a usage line carries in the history. */
-export function usageNote(price: Msat, freeBytes: bigint, accuracy: string): string {
-  return `price ${price} msat/GiB; free ${freeBytes} bytes; ${accuracy}`;
-}
-
 export function matchesHistory(entry: LedgerEntry, filter: HistoryFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.since && entry.at.getTime() < filter.since.getTime()) return false;

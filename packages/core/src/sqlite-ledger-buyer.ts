@@ -2,6 +2,7 @@
  * The buyer side of the SQLite ledger store: outgoing payments (one row per payment hash, the
  * guard against paying twice), bytes received per seller, and what was spent (for budgets).
  */
+import { paymentOutcomeEntry, paymentStartEntry, receivedEntry } from "./ledger-history-entries.js";
 import type { LedgerStore, ReceivedRecord } from "./ledger-store.js";
 import type { Msat } from "./money.js";
 import {
@@ -75,14 +76,7 @@ export function createSqliteBuyerMethods(context: SqliteLedgerContext): BuyerMet
             payment.maxFeeMsat,
             fromDate(payment.createdAt),
           );
-          context.appendEntry({
-            at: payment.createdAt,
-            kind: "payment",
-            counterparty: payment.seller,
-            ...(payment.infohash === undefined ? {} : { infohash: payment.infohash }),
-            paymentHash: payment.paymentHash,
-            note: `pending: ${payment.amountMsat} msat, fee limit ${payment.maxFeeMsat} msat`,
-          });
+          context.appendEntry(paymentStartEntry(payment));
         });
       }),
 
@@ -119,18 +113,19 @@ export function createSqliteBuyerMethods(context: SqliteLedgerContext): BuyerMet
                WHERE payment_hash = ?`,
             ).run(outcome.failureCode, fromDate(at), paymentHash);
           }
-          context.appendEntry({
-            at,
-            kind: "payment",
-            counterparty: row.seller,
-            ...(row.infohash === null ? {} : { infohash: row.infohash }),
-            paymentHash,
-            ...(outcome.state === "succeeded" ? { amountMsat: -(row.amount_msat + outcome.feeMsat) } : {}),
-            note:
-              outcome.state === "succeeded"
-                ? `succeeded, fee ${outcome.feeMsat} msat`
-                : `failed: ${outcome.failureCode}`,
-          });
+          context.appendEntry(
+            paymentOutcomeEntry(
+              {
+                paymentHash,
+                seller: row.seller,
+                infohash: row.infohash ?? undefined,
+                amountMsat: row.amount_msat,
+                maxFeeMsat: row.max_fee_msat,
+              },
+              outcome,
+              at,
+            ),
+          );
         });
       }),
 
@@ -172,15 +167,7 @@ export function createSqliteBuyerMethods(context: SqliteLedgerContext): BuyerMet
             ).run(total.bytes, total.cost, now, seller);
           }
           for (const record of batch) {
-            context.appendEntry({
-              at: record.at,
-              kind: "received",
-              counterparty: record.seller,
-              infohash: record.infohash,
-              bytes: record.bytes,
-              amountMsat: -record.costMsat,
-              note: `price ${record.priceMsatPerGiB} msat/GiB`,
-            });
+            context.appendEntry(receivedEntry(record));
           }
         });
       }),

@@ -10,7 +10,9 @@
  * before the commit leaves none of it; replaying the stream from the stored cursor then credits
  * the invoice once; after the commit, a replay finds the payment hash and credits nothing.
  */
+
 import type Database from "better-sqlite3";
+import { invoiceEntry, settlementEntry, usageEntry } from "./ledger-history-entries.js";
 import type {
   HistoryFilter,
   IssuedInvoiceRecord,
@@ -28,7 +30,6 @@ import {
   conflict,
   cursorAdvances,
   settlementCredit,
-  usageNote,
 } from "./seller-ledger-checks.js";
 import { createSqliteBuyerMethods } from "./sqlite-ledger-buyer.js";
 import { createSqliteLedgerContext, type SqliteLedgerContext } from "./sqlite-ledger-context.js";
@@ -223,15 +224,7 @@ function recordUsageRows(
       .run(total.cost, total.bytes, total.free, now, peer);
   }
   for (const record of batch) {
-    context.appendEntry({
-      at: record.at,
-      kind: "usage",
-      counterparty: record.peer,
-      infohash: record.infohash,
-      bytes: record.bytes,
-      amountMsat: record.costMsat,
-      note: usageNote(record.priceMsatPerGiB, record.freeBytes, record.accuracy),
-    });
+    context.appendEntry(usageEntry(record));
   }
 }
 
@@ -286,15 +279,7 @@ function applySettlementRows(
     fromDate(settlement.settledAt),
   );
   const account = toPeerAccount(readAccount(invoice.peer) as PeerAccountRow);
-  context.appendEntry({
-    at: settlement.settledAt,
-    kind: "settlement",
-    counterparty: invoice.peer,
-    ...(invoice.infohash === undefined ? {} : { infohash: invoice.infohash }),
-    amountMsat: credit,
-    paymentHash: invoice.paymentHash,
-    note: `received ${settlement.receivedMsat} msat; balance ${account.creditMsat - account.costMsat} msat`,
-  });
+  context.appendEntry(settlementEntry(invoice, settlement, credit, account.creditMsat - account.costMsat));
   // The cursor moves last, in the same transaction as the credit.
   moveCursor(context, settlement);
   return {
@@ -347,15 +332,7 @@ function insertInvoice(context: SqliteLedgerContext, invoice: IssuedInvoiceRecor
       fromDate(invoice.expiresAt),
       invoice.settledAt ? fromDate(invoice.settledAt) : null,
     );
-  context.appendEntry({
-    at: invoice.createdAt,
-    kind: "invoice",
-    counterparty: invoice.peer,
-    ...(invoice.infohash === undefined ? {} : { infohash: invoice.infohash }),
-    amountMsat: invoice.amountMsat,
-    paymentHash: invoice.paymentHash,
-    note: `credit ${invoice.creditMsat} msat`,
-  });
+  context.appendEntry(invoiceEntry(invoice));
 }
 
 function insertEmptyAccount(context: SqliteLedgerContext, peer: string, now: number): void {
