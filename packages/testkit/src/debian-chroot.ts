@@ -52,6 +52,10 @@ let pending: Promise<DebianChroot> | undefined;
  * or why there is none (not root, no mirror, …): tests skip with that reason. Once per process.
  */
 export function ensureDebianChroot(options: EnsureDebianChrootOptions = {}): Promise<DebianChroot> {
+  // Running a daemon with chroot needs CAP_SYS_CHROOT even when the chroot is already built.
+  if (process.getuid?.() !== 0) {
+    return Promise.resolve({ available: false, reason: "running daemons with chroot needs root" });
+  }
   pending ??= new Promise<DebianChroot>((resolvePromise) => {
     const script =
       options.script ?? fileURLToPath(new URL("../../../scripts/debian-chroot.sh", import.meta.url));
