@@ -135,5 +135,18 @@ if (!chroot.available) {
       );
       expect(bridge.blockedPeersConnected()).toEqual([]);
     }, 120_000);
+
+    it("on close, lifts its blocks and gives the user's blocklist back (4.x keeps an old list on an empty one)", async () => {
+      await bridge.block(["198.51.100.21"]);
+      expect(await daemonBlockedAddresses(swarm.seeder)).toContain("198.51.100.21");
+      await bridge.close();
+      const session = await swarm.seeder.rpc<Record<string, unknown>>("session-get");
+      expect(session).toMatchObject({ "blocklist-url": swarm.userBlocklist.url, "blocklist-enabled": true });
+      const held = await swarm.seeder.readBlocklistRanges();
+      expect(held).toContainEqual({ start: "203.0.113.0", end: "203.0.113.255" });
+      expect(held.map((range) => range.start)).not.toContain("198.51.100.21");
+      // The daemon's own count agrees with its compiled list (the update answer alone can claim 0).
+      expect(session["blocklist-size"]).toBe(held.length);
+    }, 60_000);
   });
 }
