@@ -9,11 +9,10 @@
 import { ensureDebianChroot, runBridgeConformance } from "@peerpay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { QbittorrentBridge } from "./qbittorrent-bridge.js";
-import { type Swarm, startSwarm, waitFor } from "./qbittorrent-swarm.test.helper.js";
+import { conformanceFixture, type Swarm, startSwarm, waitFor } from "./qbittorrent-swarm.test.helper.js";
 
 const chroot = await ensureDebianChroot();
 const NAME = "qbittorrent 5.1.0 (Debian 13 chroot)";
-const spareAddresses = ["198.51.100.27", "198.51.100.28"] as const;
 
 if (!chroot.available) {
   console.warn(`[${NAME}] skipped: ${chroot.reason}`);
@@ -23,42 +22,14 @@ if (!chroot.available) {
 } else {
   const chrootDir = chroot.dir;
 
-  runBridgeConformance({
-    name: NAME,
-    trafficWindowMs: 4000,
-    byteTolerance: 0.02,
-    async setup() {
-      const swarm = await startSwarm({
-        seederAddress: "127.0.0.101",
-        downloaderAddresses: ["127.0.0.102"],
-        sizeBytes: 24 * 1024 * 1024,
-        uploadLimitKiB: 512,
-        category: "peerpay",
-        tags: ["price-msat-per-gib:1000", "paid"],
-        chrootDir,
-      });
-      const [downloader] = swarm.downloaders;
-      await swarm.join(downloader!);
-      return {
-        client: "qbittorrent",
-        createBridge: async () => swarm.createBridge(),
-        createBridgeWithPassword: async (password) => swarm.createBridge({ password, stateFile: false }),
-        seededTorrent: { infohash: swarm.torrent.infohash, labels: swarm.labels },
-        downloaderAddress: downloader!.address,
-        downloaderReceivedBytes: () => swarm.receivedFromSeeder(downloader!),
-        async addUserBlockEntry(address) {
-          const live = await swarm.seeder.client.getBannedIps();
-          await swarm.seeder.client.setBannedIps([...live, address]);
-        },
-        async readUserBlockEntries() {
-          const live = await swarm.seeder.client.getBannedIps();
-          return live.filter((entry) => entry !== spareAddresses[1]);
-        },
-        spareAddresses,
-        teardown: () => swarm.stop(),
-      };
-    },
-  });
+  runBridgeConformance(
+    conformanceFixture(NAME, {
+      seederAddress: "127.0.0.101",
+      downloaderAddress: "127.0.0.102",
+      spareAddresses: ["198.51.100.27", "198.51.100.28"],
+      chrootDir,
+    }),
+  );
 
   describe(`qBittorrent bridge on ${NAME}`, () => {
     let swarm: Swarm;

@@ -9,7 +9,13 @@
 import { ensureDebianChroot, runBridgeConformance } from "@peerpay/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TransmissionBridge } from "./index.js";
-import { daemonBlockedAddresses, type Swarm, startSwarm, waitFor } from "./transmission-swarm.test.helper.js";
+import {
+  conformanceFixture,
+  daemonBlockedAddresses,
+  type Swarm,
+  startSwarm,
+  waitFor,
+} from "./transmission-swarm.test.helper.js";
 
 const chroot = await ensureDebianChroot();
 const NAME = "transmission 4.1.0-beta.2 (Debian 13 chroot)";
@@ -22,42 +28,7 @@ if (!chroot.available) {
 } else {
   const chrootDir = chroot.dir;
 
-  runBridgeConformance({
-    name: NAME,
-    trafficWindowMs: 4000,
-    async setup() {
-      const swarm: Swarm = await startSwarm({
-        torrents: 1,
-        sizeBytes: 24 * 1024 * 1024,
-        downloaders: ["127.0.0.111"],
-        uploadLimitKB: 500,
-        labels: ["peerpay", "price:1000"],
-        chrootDir,
-      });
-      const [downloader] = swarm.downloaders;
-      const [torrent] = swarm.torrents;
-      await swarm.connect(downloader!, torrent!);
-      await swarm.waitForBytes(downloader!, torrent!);
-      return {
-        client: "transmission",
-        createBridge: async () => swarm.createBridge(),
-        createBridgeWithPassword: async (password) => swarm.createBridge({ password }),
-        seededTorrent: { infohash: torrent!.infohash, labels: ["peerpay", "price:1000"] },
-        downloaderAddress: downloader!.address,
-        downloaderReceivedBytes: () => swarm.received(downloader!, torrent!),
-        async addUserBlockEntry(address) {
-          swarm.userBlocklist.entries.add(address);
-          await swarm.seeder.rpc("blocklist-update");
-        },
-        async readUserBlockEntries() {
-          const held = new Set(await daemonBlockedAddresses(swarm.seeder));
-          return [...swarm.userBlocklist.entries].filter((address) => held.has(address));
-        },
-        spareAddresses: ["198.51.100.7", "198.51.100.8"],
-        teardown: () => swarm.stop(),
-      };
-    },
-  });
+  runBridgeConformance(conformanceFixture(NAME, { downloaderAddress: "127.0.0.111", chrootDir }));
 
   describe(`transmission bridge on ${NAME}`, () => {
     let swarm: Swarm;

@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type BridgeConformanceFixture,
   createQbittorrentTestClient,
   createTestTorrent,
   type QbittorrentDaemon,
@@ -250,4 +251,53 @@ export async function daemonBlockedAddresses(seeder: TransmissionDaemon): Promis
   return (await seeder.readBlocklistRanges())
     .filter((range) => range.start === range.end)
     .map((range) => range.start);
+}
+
+/**
+ * The shared conformance fixture: a seeder on 127.0.0.2 (from the chroot when `chrootDir` is set)
+ * seeding 24 MiB at 500 kB/s to one qBittorrent downloader that dialled in. The user's own
+ * blocklist is an HTTP-hosted P2P list; "what the client holds" is read from blocklist.bin.
+ */
+export function conformanceFixture(
+  name: string,
+  options: { readonly downloaderAddress: string; readonly chrootDir?: string },
+): BridgeConformanceFixture {
+  const labels = ["peerpay", "price:1000"];
+  return {
+    name,
+    trafficWindowMs: 4000,
+    async setup() {
+      const swarm: Swarm = await startSwarm({
+        torrents: 1,
+        sizeBytes: 24 * 1024 * 1024,
+        downloaders: [options.downloaderAddress],
+        uploadLimitKB: 500,
+        labels,
+        ...(options.chrootDir ? { chrootDir: options.chrootDir } : {}),
+      });
+      const [downloader] = swarm.downloaders;
+      const [torrent] = swarm.torrents;
+      await swarm.connect(downloader!, torrent!);
+      await swarm.waitForBytes(downloader!, torrent!);
+      return {
+        client: "transmission",
+        createBridge: async () => swarm.createBridge(),
+        createBridgeWithPassword: async (password) => swarm.createBridge({ password }),
+        seededTorrent: { infohash: torrent!.infohash, labels },
+        downloaderAddress: downloader!.address,
+        downloaderReceivedBytes: () => swarm.received(downloader!, torrent!),
+        async addUserBlockEntry(address) {
+          // The user edits their hosted list and presses "update" in their client.
+          swarm.userBlocklist.entries.add(address);
+          await swarm.seeder.rpc("blocklist-update");
+        },
+        async readUserBlockEntries() {
+          const held = new Set(await daemonBlockedAddresses(swarm.seeder));
+          return [...swarm.userBlocklist.entries].filter((address) => held.has(address));
+        },
+        spareAddresses: ["198.51.100.7", "198.51.100.8"],
+        teardown: () => swarm.stop(),
+      };
+    },
+  };
 }
