@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { type ErrorCode, errorCodes, isPeerpayError, PeerpayError } from "./errors.js";
+import { readBoundedBytes } from "./negotiation-limits.js";
 import type { FetchFunction } from "./negotiation-node-fetch.js";
 import {
   type BalanceAnswer,
@@ -141,22 +142,10 @@ export function createNegotiationClient(options: NegotiationClientOptions): Nego
 }
 
 async function readText(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new PeerpayError(
-        "BACKEND_PROTOCOL_ERROR",
-        `the seller's answer is larger than ${maxBytes} bytes`,
-      );
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const bytes = await readBoundedBytes(
+    response.body,
+    maxBytes,
+    () => new PeerpayError("BACKEND_PROTOCOL_ERROR", `the seller's answer is larger than ${maxBytes} bytes`),
+  );
+  return Buffer.from(bytes).toString("utf8");
 }

@@ -100,8 +100,22 @@ export async function readLimitedText(request: Request, maxBytes: number): Promi
   if (declared !== null && (!/^\d{1,15}$/.test(declared) || Number(declared) > maxBytes)) {
     throw tooLarge(maxBytes);
   }
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
+  const bytes = await readBoundedBytes(request.body, maxBytes, () => tooLarge(maxBytes));
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new PeerpayError("INVALID_INPUT", "the body is not valid UTF-8", { cause: error });
+  }
+}
+
+/** Reads a body stream whole, cancelling it and throwing `tooLarge()` once it passes `maxBytes`. */
+export async function readBoundedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -110,7 +124,7 @@ export async function readLimitedText(request: Request, maxBytes: number): Promi
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -120,11 +134,7 @@ export async function readLimitedText(request: Request, maxBytes: number): Promi
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new PeerpayError("INVALID_INPUT", "the body is not valid UTF-8", { cause: error });
-  }
+  return bytes;
 }
 
 function tooLarge(maxBytes: number): PeerpayError {
