@@ -68,17 +68,39 @@ export async function startSellerService(options: SellerServiceOptions): Promise
     logger.info({ event: event.kind, peer: event.peer }, event.detail);
   };
 
-  const enforce = async (decisions: readonly LedgerDecision[]) => {
-    const toBlock = decisions.filter((decision) => decision.changed && decision.kind === "block");
-    const toUnblock = decisions.filter((decision) => decision.changed && decision.kind === "allow");
+  /**
+   * Applies decisions to the client, one batch at a time and from the ledger's state at that
+   * moment: a poll and a settlement can decide the same peer concurrently, and the client must
+   * end up as the ledger says now, not as a decision taken before the other one said.
+   */
+  let enforcing: Promise<unknown> = Promise.resolve();
+  const enforce = (decisions: readonly LedgerDecision[]): Promise<void> => {
+    const run = enforcing.then(() => enforceNow(decisions));
+    enforcing = run.catch(() => undefined);
+    return run;
+  };
+  const enforceNow = async (decisions: readonly LedgerDecision[]) => {
+    const toBlock: { peer: string; reason: string }[] = [];
+    const toUnblock: { peer: string; reason: string }[] = [];
+    for (const decision of decisions) {
+      if (!decision.changed) continue;
+      const account = await store.getAccount(decision.peer);
+      const blocked = account?.blocked ?? false;
+      const stale = blocked !== (decision.kind === "block");
+      const reason = !stale
+        ? decision.reason
+        : blocked
+          ? (account?.blockedReason ?? "blocked by the ledger")
+          : "allowed: the ledger changed its decision since";
+      (blocked ? toBlock : toUnblock).push({ peer: decision.peer, reason });
+    }
     if (toBlock.length > 0) {
-      await bridge.block(toBlock.map((decision) => decision.peer));
-      for (const decision of toBlock) note({ kind: "block", peer: decision.peer, detail: decision.reason });
+      await bridge.block(toBlock.map((entry) => entry.peer));
+      for (const entry of toBlock) note({ kind: "block", peer: entry.peer, detail: entry.reason });
     }
     if (toUnblock.length > 0) {
-      await bridge.unblock(toUnblock.map((decision) => decision.peer));
-      for (const decision of toUnblock)
-        note({ kind: "unblock", peer: decision.peer, detail: decision.reason });
+      await bridge.unblock(toUnblock.map((entry) => entry.peer));
+      for (const entry of toUnblock) note({ kind: "unblock", peer: entry.peer, detail: entry.reason });
     }
   };
 
