@@ -3,9 +3,13 @@
  * until it answers, stopping it by PID (SIGTERM, then SIGKILL after 15 s), and free ports.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { daemonPathMapper, makeChrootTempDir } from "./debian-chroot.js";
 
 export interface DaemonProcessOptions {
   /** For messages: "qbittorrent-nox", "transmission-daemon". */
@@ -131,4 +135,41 @@ async function tail(path: string): Promise<string> {
   } catch {
     return "";
   }
+}
+
+export interface DaemonDirectories {
+  /** The daemon's own config/profile dir on the host, with `downloads/` inside. */
+  readonly dir: string;
+  readonly downloadDir: string;
+  /** `dir` as the daemon sees it (differs only inside a chroot). */
+  readonly daemonDir: string;
+  readonly toDaemonPath: (hostPath: string) => string;
+  /** Removes what this harness created: the temp root it made, or only its own dir under a given root. */
+  remove(): Promise<void>;
+}
+
+/** A fresh config dir for one daemon: under `rootDir`, under a temp dir, or inside the chroot. */
+export async function prepareDaemonDirectories(options: {
+  readonly prefix: string;
+  readonly bindAddress: string;
+  readonly rootDir?: string;
+  readonly chrootDir?: string;
+}): Promise<DaemonDirectories> {
+  const ownsRoot = options.rootDir === undefined;
+  const rootDir =
+    options.rootDir ??
+    (options.chrootDir === undefined
+      ? await mkdtemp(join(tmpdir(), `peerpay-${options.prefix}-`))
+      : await makeChrootTempDir(options.chrootDir, `${options.prefix}-`));
+  const toDaemonPath = daemonPathMapper(options.chrootDir);
+  const dir = join(rootDir, `${options.prefix}-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
+  const downloadDir = join(dir, "downloads");
+  await mkdir(downloadDir, { recursive: true });
+  return {
+    dir,
+    downloadDir,
+    daemonDir: toDaemonPath(dir),
+    toDaemonPath,
+    remove: () => rm(ownsRoot ? rootDir : dir, { recursive: true, force: true }),
+  };
 }

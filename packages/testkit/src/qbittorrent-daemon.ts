@@ -4,11 +4,14 @@
  * stop() that ends the process by its PID and waits for it to exit.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
-import { daemonPathMapper, makeChrootTempDir } from "./debian-chroot.js";
+import {
+  createDaemonProcess,
+  findFreePort,
+  prepareDaemonDirectories,
+  waitForHttpAnswer,
+} from "./daemon-process.js";
 import { type QbittorrentConfigValues, writeQbittorrentConfig } from "./qbittorrent-daemon-config.js";
 
 export interface QbittorrentDaemonOptions {
@@ -74,17 +77,15 @@ export interface QbittorrentDaemon {
 }
 
 export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions): Promise<QbittorrentDaemon> {
-  const ownsRoot = options.rootDir === undefined;
-  const rootDir =
-    options.rootDir ??
-    (options.chrootDir === undefined
-      ? await mkdtemp(join(tmpdir(), "peerpay-qbt-"))
-      : await makeChrootTempDir(options.chrootDir, "qbt-"));
-  const toDaemonPath = daemonPathMapper(options.chrootDir);
-  const profileDir = join(rootDir, `qbt-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
-  const downloadDir = join(profileDir, "downloads");
-  const daemonProfileDir = toDaemonPath(profileDir);
-  await mkdir(downloadDir, { recursive: true });
+  const directories = await prepareDaemonDirectories({
+    prefix: "qbt",
+    bindAddress: options.bindAddress,
+    ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }),
+    ...(options.chrootDir === undefined ? {} : { chrootDir: options.chrootDir }),
+  });
+  const { toDaemonPath, downloadDir } = directories;
+  const profileDir = directories.dir;
+  const daemonProfileDir = directories.daemonDir;
   const username = options.username ?? "admin";
   const password = options.password ?? randomBytes(12).toString("base64url");
   const peerPort = options.peerPort ?? (await findFreePort(options.bindAddress));
@@ -125,7 +126,7 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
   try {
     await daemon.launch();
   } catch (error) {
-    await rm(ownsRoot ? rootDir : profileDir, { recursive: true, force: true });
+    await directories.remove();
     throw error;
   }
   return {
@@ -156,8 +157,7 @@ export async function startQbittorrentDaemon(options: QbittorrentDaemonOptions):
       if (stopped) return;
       stopped = true;
       await daemon.halt();
-      if (!stopOptions?.keepFiles)
-        await rm(ownsRoot ? rootDir : profileDir, { recursive: true, force: true });
+      if (!stopOptions?.keepFiles) await directories.remove();
     },
   };
 }

@@ -6,11 +6,14 @@
  * blocklist, so tests can check what the daemon really holds.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createDaemonProcess, findFreePort, waitForHttpAnswer } from "./daemon-process.js";
-import { daemonPathMapper, makeChrootTempDir } from "./debian-chroot.js";
+import {
+  createDaemonProcess,
+  findFreePort,
+  prepareDaemonDirectories,
+  waitForHttpAnswer,
+} from "./daemon-process.js";
 import { writeTransmissionSettings } from "./transmission-daemon-settings.js";
 
 export interface TransmissionDaemonOptions {
@@ -97,17 +100,15 @@ export interface TransmissionDaemon {
 export async function startTransmissionDaemon(
   options: TransmissionDaemonOptions,
 ): Promise<TransmissionDaemon> {
-  const ownsRoot = options.rootDir === undefined;
-  const rootDir =
-    options.rootDir ??
-    (options.chrootDir === undefined
-      ? await mkdtemp(join(tmpdir(), "peerpay-tr-"))
-      : await makeChrootTempDir(options.chrootDir, "tr-"));
-  const toDaemonPath = daemonPathMapper(options.chrootDir);
-  const configDir = join(rootDir, `tr-${options.bindAddress}-${randomBytes(3).toString("hex")}`);
-  const downloadDir = join(configDir, "downloads");
-  const daemonConfigDir = toDaemonPath(configDir);
-  await mkdir(downloadDir, { recursive: true });
+  const directories = await prepareDaemonDirectories({
+    prefix: "tr",
+    bindAddress: options.bindAddress,
+    ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }),
+    ...(options.chrootDir === undefined ? {} : { chrootDir: options.chrootDir }),
+  });
+  const { toDaemonPath, downloadDir } = directories;
+  const configDir = directories.dir;
+  const daemonConfigDir = directories.daemonDir;
   const username = options.username ?? "peerpay";
   const password = options.password ?? randomBytes(12).toString("base64url");
   // Inside a fresh namespace every port is free; outside, ask the OS.
@@ -212,7 +213,7 @@ export async function startTransmissionDaemon(
       if (stopped) return;
       stopped = true;
       await daemon.halt();
-      if (!stopOptions?.keepFiles) await rm(ownsRoot ? rootDir : configDir, { recursive: true, force: true });
+      if (!stopOptions?.keepFiles) await directories.remove();
     },
   };
 }
